@@ -1,0 +1,45 @@
+"""Extension points: one-method protocols, like structlog processors.
+
+``Verifier`` scores inputs; ``Scorer`` turns inputs into an :class:`Assessment` (it may ask one or several
+verifiers: the default asks one, the judge cascade asks the ONNX verifier and escalates uncertain cases).
+
+Contract for implementations:
+- settings go in ``__init__``; work in ``__call__`` (sync). Implementations that can work without blocking
+  an event loop also provide ``async def acall(items)`` with the same contract (``AsyncVerifier`` /
+  ``AsyncScorer``); callers without ``acall`` support are run in a worker thread.
+- one result per input, in input order;
+- a failure that concerns one input is an ``Opinion`` with ``error`` set and ``consistency=None``;
+- a failure of the whole batch raises :class:`~guardrail.VerifierError` (or a subclass), chained with ``from``;
+- ``name`` identifies a verifier in verdicts ("onnx:<model>", "claude:<model>").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+from ._types import Assessment, CheckInput, Opinion
+
+
+@runtime_checkable
+class Verifier(Protocol):
+    name: str
+
+    def __call__(self, items: Sequence[CheckInput]) -> list[Opinion]: ...
+
+
+@runtime_checkable
+class AsyncVerifier(Protocol):
+    name: str
+
+    async def acall(self, items: Sequence[CheckInput]) -> list[Opinion]: ...
+
+
+@runtime_checkable
+class Scorer(Protocol):
+    def __call__(self, items: Sequence[CheckInput]) -> list[Assessment]: ...
+
+
+@runtime_checkable
+class AsyncScorer(Protocol):
+    async def acall(self, items: Sequence[CheckInput]) -> list[Assessment]: ...
