@@ -1,0 +1,282 @@
+"""Split a model output into rationale and answer.
+
+``extract(output)`` accepts what generation calls return: a ``str`` (or UTF-8 ``bytes``); a ``dict`` with
+reasoning/answer fields, or an Anthropic-style ``{"content": [...blocks]}``; an Anthropic ``Message``-like object
+whose ``content`` holds ``thinking`` / ``redacted_thinking`` / ``text`` blocks (duck-typed), or a bare list of
+such blocks; an OpenAI ``ChatCompletion``-like object (``choices[0].message``); or an :class:`Extraction`
+(returned as is).
+
+Text is tried in this order; the first shape that matches wins:
+
+1. ``<think>...</think>`` (also ``<thinking>``, ``<reasoning>``; a lone ``</think>`` as R1-style templates emit)
+2. a JSON object with reasoning/rationale/explanation and answer/final_answer fields (bare, or in a ```json fence)
+3. answer markers, strongest first: ``\\boxed{...}`` (nested braces), ``#### N``, "Final answer:",
+   "the best answer is: (X)", a line starting "Answer:", "The answer is". The last occurrence of the
+   strongest marker is the answer; the text before it is the rationale (the lead-in "so the answer is"
+   is dropped, so the rationale never ends by restating the answer it is checked against).
+
+No recognisable answer gives ``Extraction(answer=None, format="none")``; it is not an error. Unusable input
+(not text, not UTF-8, NUL bytes, empty, over ``max_chars``) raises :class:`InputError`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol, runtime_checkable
+
+from ._errors import InputError
+from ._steps import split_steps
+from ._types import Extraction
+
+MAX_INPUT_CHARS = 1_000_000  # per text field; larger inputs get an InputError ("input_too_large")
+
+RATIONALE_KEYS = ("reasoning", "rationale", "explanation", "thinking", "reasoning_content", "chain_of_thought", "cot")
+ANSWER_KEYS = ("answer", "final_answer", "final", "result", "prediction")
+
+
+@runtime_checkable
+class Extractor(Protocol):
+    """Turns a model output into an :class:`Extraction`. A plain function with this signature also works."""
+
+    def __call__(self, output: Any) -> Extraction: ...
+
+
+def extract(output: Any, *, max_chars: int = MAX_INPUT_CHARS) -> Extraction:
+    """Split ``output`` into rationale, answer and steps. See the module docstring for the shapes."""
+    if isinstance(output, Extraction):
+        return output
+    if isinstance(output, (str, bytes, bytearray)):
+        return extract_text(as_text(output, "output", max_chars=max_chars, allow_empty=False), max_chars=max_chars)
+    if isinstance(output, Mapping):
+        return _from_mapping(output, max_chars)
+    if isinstance(output, (list, tuple)) and output and all(_field(b, "type") for b in output):
+        return _from_blocks(output, max_chars)  # a bare list of content blocks
+    blocks = getattr(output, "content", None)
+    if isinstance(blocks, (list, tuple)):
+        return _from_blocks(blocks, max_chars)
+    choices = getattr(output, "choices", None)
+    if isinstance(choices, (list, tuple)) and choices:
+        return _from_openai_choice(choices[0], max_chars)
+    raise InputError(f"cannot extract an answer from a {type(output).__name__}; expected text, a dict or a message")
+
+
+def from_fields(rationale: Any, answer: Any, *, max_chars: int = MAX_INPUT_CHARS) -> Extraction:
+    """An :class:`Extraction` from an already separated rationale and answer (validated like any input)."""
+    if rationale is None:
+        raise InputError("missing_field: rationale")
+    text = as_text(rationale, "rationale", max_chars=max_chars, allow_empty=True)
+    value = _answer_value(answer, max_chars)
+    return _make(text, value, "fields")
+
+
+def as_text(value: Any, field: str, *, max_chars: int = MAX_INPUT_CHARS, allow_empty: bool = True) -> str:
+    """Validate one text input: ``str`` or UTF-8 ``bytes``, no NUL, at most ``max_chars`` characters."""
+    if isinstance(value, (bytes, bytearray)):
+        if len(value) > 4 * max_chars:  # cheap early refusal before decoding a huge blob
+            raise InputError(f"input_too_large: {field} is {len(value)} bytes (limit {max_chars} characters)")
+        try:
+            value = bytes(value).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InputError(f"not_utf8: {field} is not valid UTF-8 ({exc.reason} at byte {exc.start})") from exc
+    if not isinstance(value, str):
+        raise InputError(f"not_text: {field} must be a string, got {type(value).__name__}")
+    if len(value) > max_chars:
+        raise InputError(f"input_too_large: {field} has {len(value)} characters (limit {max_chars})")
+    if "\x00" in value:
+        raise InputError(f"nul_byte: {field} contains NUL characters (binary data?)")
+    if not allow_empty and not value.strip():
+        raise InputError(f"empty: {field} is empty")
+    return value
+
+
+def extract_text(text: str, *, max_chars: int = MAX_INPUT_CHARS) -> Extraction:
+    """Extract from validated text (see the module docstring for the order)."""
+    found = _from_think_tags(text) or _from_json_text(text, max_chars) or _from_markers(text)
+    return found or _make(text.strip(), None, "none")
+
+
+# --- structured outputs -------------------------------------------------------------------------------------
+
+
+def _from_mapping(data: Mapping[str, Any], max_chars: int) -> Extraction:
+    if isinstance(data.get("content"), (list, tuple)):  # Anthropic message as a dict
+        return _from_blocks(data["content"], max_chars)
+    lowered = {str(key).lower(): value for key, value in data.items()}
+    rationale = next((lowered[k] for k in RATIONALE_KEYS if lowered.get(k) is not None), "")
+    answer = next((lowered[k] for k in ANSWER_KEYS if lowered.get(k) is not None), None)
+    text = as_text(rationale, "rationale", max_chars=max_chars)
+    return _make(text.strip(), _answer_value(answer, max_chars), "json")
+
+
+def _from_blocks(blocks: Any, max_chars: int) -> Extraction:
+    thinking, texts = [], []
+    for block in blocks:
+        kind = _field(block, "type")
+        if kind == "thinking":
+            thinking.append(as_text(_field(block, "thinking") or "", "thinking block", max_chars=max_chars))
+        elif kind == "text":
+            texts.append(as_text(_field(block, "text") or "", "text block", max_chars=max_chars))
+        # redacted_thinking is encrypted: there is no stated reasoning to check in it.
+    text = "\n".join(texts).strip()
+    if not thinking:
+        if not text:
+            raise InputError("empty: message has no text or thinking content")
+        return extract_text(text, max_chars=max_chars)
+    return _with_reasoning("\n".join(thinking).strip(), text, "anthropic_thinking")
+
+
+def _from_openai_choice(choice: Any, max_chars: int) -> Extraction:
+    message = _field(choice, "message")
+    content = as_text(_field(message, "content") or "", "message content", max_chars=max_chars)
+    reasoning = _field(message, "reasoning_content") or _field(message, "reasoning")
+    if isinstance(reasoning, str) and reasoning.strip():
+        return _with_reasoning(
+            as_text(reasoning, "reasoning", max_chars=max_chars).strip(), content, "openai_reasoning"
+        )
+    if not content.strip():
+        raise InputError("empty: message has no content")
+    return extract_text(content, max_chars=max_chars)
+
+
+def _with_reasoning(reasoning: str, final_text: str, fmt: str) -> Extraction:
+    """Separate reasoning plus a final text: the final text's marked answer, else the whole final text."""
+    marked = _from_markers(final_text) if final_text else None
+    if marked is not None:
+        rationale = "\n".join(part for part in (reasoning, marked.rationale) if part)
+        return _make(rationale, marked.answer, fmt)
+    if final_text:
+        return _make(reasoning, _clean_answer(final_text), fmt)
+    inner = _from_markers(reasoning)  # the answer only appears inside the reasoning
+    return _make(inner.rationale, inner.answer, fmt) if inner else _make(reasoning, None, fmt)
+
+
+def _field(obj: Any, name: str) -> Any:
+    return obj.get(name) if isinstance(obj, Mapping) else getattr(obj, name, None)
+
+
+def _answer_value(answer: Any, max_chars: int) -> str | None:
+    if answer is None or isinstance(answer, bool):
+        return None if answer is None else ("yes" if answer else "no")
+    if isinstance(answer, (int, float)):
+        return str(answer)
+    text = as_text(answer, "answer", max_chars=max_chars)
+    return _clean_answer(text) or None
+
+
+# --- text shapes --------------------------------------------------------------------------------------------
+
+_THINK = re.compile(r"<(think|thinking|reasoning)>(.*?)(?:</\1>|\Z)", re.DOTALL | re.IGNORECASE)
+_LONE_CLOSE = re.compile(r"</(?:think|thinking|reasoning)>", re.IGNORECASE)
+_FENCE = re.compile(r"```(?:json|JSON)?\s*(\{.*?\})\s*```", re.DOTALL)
+
+
+def _from_think_tags(text: str) -> Extraction | None:
+    match = _THINK.search(text)
+    if match is not None:
+        return _with_reasoning(match.group(2).strip(), text[match.end() :].strip(), "think_tags")
+    close = _LONE_CLOSE.search(text)
+    if close is not None:
+        return _with_reasoning(text[: close.start()].strip(), text[close.end() :].strip(), "think_tags")
+    return None
+
+
+def _from_json_text(text: str, max_chars: int) -> Extraction | None:
+    stripped = text.strip()
+    candidates = []
+    if stripped.startswith("{") and stripped.endswith("}"):
+        candidates.append((stripped, "", "json"))
+    for fence in _FENCE.finditer(text):
+        outside = (text[: fence.start()] + text[fence.end() :]).strip()
+        candidates.append((fence.group(1), outside, "json_fence"))
+    for candidate, outside, fmt in candidates:
+        try:
+            data = json.loads(candidate)
+        except ValueError:
+            continue
+        if not isinstance(data, dict) or not ({k.lower() for k in data} & set(ANSWER_KEYS + RATIONALE_KEYS)):
+            continue
+        found = _from_mapping(data, max_chars)
+        return _make(found.rationale or outside, found.answer, fmt)
+    return None
+
+
+def _boxed_spans(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, content) of every ``\\boxed{...}`` / ``\\fbox{...}``, honouring nested braces."""
+    spans = []
+    for match in re.finditer(r"\\(?:boxed|fbox)\s*\{", text):
+        depth, i = 1, match.end()
+        while i < len(text) and depth:
+            depth += {"{": 1, "}": -1}.get(text[i], 0)
+            i += 1
+        if depth == 0:
+            spans.append((match.start(), i, text[match.end() : i - 1]))
+    return spans
+
+
+# (format, pattern); group "ans" is the answer. Strongest first: the first format that matches wins.
+_MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("hash_answer", re.compile(r"^[ \t]*####[ \t]*(?P<ans>[^\n]+)", re.MULTILINE)),
+    ("final_answer", re.compile(r"\bfinal\s+answer\**\s*(?:is)?\s*[:：]?\**[ \t]*(?P<ans>[^\n]+)", re.IGNORECASE)),
+    ("best_answer", re.compile(r"\bthe\s+(?:best|correct)\s+answer\s+is\s*[:：]?[ \t]*(?P<ans>[^\n]+)", re.IGNORECASE)),
+    (
+        "answer_label",
+        re.compile(r"^[ \t*#>-]*answer\**[ \t]*[:：]\**[ \t]*(?P<ans>[^\n]+)", re.IGNORECASE | re.MULTILINE),
+    ),
+    ("answer_is", re.compile(r"\bthe\s+answer\s+is\s*[:：]?[ \t]*(?P<ans>[^\n]+)", re.IGNORECASE)),
+)
+# Lead-ins left at the end of the rationale once the answer is cut away ("So the final answer is $").
+_LEAD_IN = re.compile(
+    r"(?:[\s,;:$*(]|\b(?:so|thus|therefore|hence|then|and)\b|\bthe\s+(?:final\s+|best\s+|correct\s+)?answer\s+is\b)*\Z",
+    re.IGNORECASE,
+)
+
+
+def _from_markers(text: str) -> Extraction | None:
+    boxed = _boxed_spans(text)
+    if boxed:
+        start, end, content = boxed[-1]
+        return _split_at(text, start, end, content, "boxed")
+    for fmt, pattern in _MARKERS:
+        last = None
+        for last in pattern.finditer(text):  # noqa: B007 - keeps the last match
+            pass
+        if last is not None:
+            answer = _answer_from_marker(last.group("ans"), fmt)
+            if answer:
+                return _split_at(text, last.start(), last.end(), answer, fmt)
+    return None
+
+
+def _answer_from_marker(raw: str, fmt: str) -> str:
+    boxed = _boxed_spans(raw)
+    if boxed:
+        return _clean_answer(boxed[-1][2])
+    if fmt == "answer_is":  # "The answer is 42 because ..." -> "42": stop at the end of the sentence
+        raw = re.split(r"(?<=[^\d\s])\.(?:\s|$)|\.\s|\s(?:because|since|as)\s", raw, maxsplit=1)[0]
+    return _clean_answer(raw)
+
+
+def _split_at(text: str, start: int, end: int, answer: str, fmt: str) -> Extraction:
+    head, tail = text[: max(0, start - 200)], text[max(0, start - 200) : start]
+    before = (head + _LEAD_IN.sub("", tail)).strip()  # only the tail: keeps the regex linear on huge inputs
+    if not before:  # "Answer: B\nExplanation: ..." -- the answer comes first, the reasoning after it
+        before = text[end:].strip()
+    return _make(before, _clean_answer(answer) or None, fmt)
+
+
+def _clean_answer(answer: str) -> str:
+    answer = answer.strip().strip("*").strip()
+    answer = re.sub(r"^\$+|\$+$", "", answer).strip()
+    answer = re.sub(r"^\\\(|\\\)$", "", answer).strip()
+    answer = re.sub(r"\\text\{([^{}]*)\}", r"\1", answer)
+    answer = answer.rstrip(".").strip()
+    return re.sub(r"^\(([A-Za-z])\)$", r"\1", answer)  # a bare option "(B)" -> "B"
+
+
+def _make(rationale: str, answer: str | None, fmt: str) -> Extraction:
+    return Extraction(rationale=rationale, answer=answer, steps=split_steps(rationale), format=fmt)
+
+
+ExtractorFn = Callable[[Any], Extraction]

@@ -1,0 +1,590 @@
+"""Answer normalisation and answer-match analysis, shared by the runtime verifier and training.
+
+``analyse(question, rationale, answer)`` states, in explicit fields, what a regex can know about the
+triple: the answer type, the normalised answer, the value / option / polarity the rationale's concluding
+statement states, whether the two agree, and where else the answer occurs. The verifier gets these as
+feature words next to the text (see ``_encoding``) so it does not have to rediscover "is the answer the
+last number" from raw tokens, and can spend its capacity on the cases the regex gets wrong.
+
+Everything here is stdlib + pydantic, precompiled regexes, linear in the input length.
+"""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from ._steps import split_steps
+from ._types import AnswerType
+
+Position = Literal["conclusion", "elsewhere", "absent"]
+
+_DIGIT = re.compile(r"\d")
+_WORD = re.compile(r"[a-z]+")
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])[)\]\"']?\s+")
+_ANSWER_NUMBER = re.compile(r"answer\s*(?:is|:|=)[\s:*]*(.{1,40})", re.IGNORECASE)
+_ANSWER_TEXT = re.compile(r"answer\s*(?:is|:)\s*(.+?)\s*\.?\s*$", re.IGNORECASE)
+
+
+@lru_cache(maxsize=512)
+def _whole_word(text: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<!\w){re.escape(text)}(?!\w)")
+
+
+@lru_cache(maxsize=16)
+def _letter_mention(letter: str) -> re.Pattern[str]:
+    return re.compile(rf"\(({letter})\)|\b(?:option|choice|answer)\s*(?:is\s*)?{letter}\b|\b{letter}\)", re.IGNORECASE)
+
+# ---------------------------------------------------------------------------------------------- numbers
+
+_SMALL = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+]
+_TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+_WORD_VALUES: dict[str, int] = {w: i for i, w in enumerate(_SMALL)}
+_WORD_VALUES.update({w: 20 + 10 * i for i, w in enumerate(_TENS)})
+_WORD_ALT = "|".join(sorted(_WORD_VALUES, key=len, reverse=True))
+_NUMBER_WORDS = re.compile(
+    rf"\b(?P<tens>{'|'.join(_TENS)})[\s-](?P<unit>{'|'.join(_SMALL[1:10])})\b|\b(?P<word>{_WORD_ALT})\b"
+    r"(?:\s+(?P<scale>hundred|thousand|million))?",
+    re.IGNORECASE,
+)
+# A number token: optional sign, digits with thousands separators, decimals, an optional "/denominator"
+# written without spaces (a fraction like 3/4; "48 / 2" is left as two numbers).
+# A unit glued to the number ("2km", "5kg", "3rd") is allowed after it; a letter before it ("x2") is not.
+_NUMBER = re.compile(r"(?<![\w.])(-)?((?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\d+)(?:/(\d+(?:\.\d+)?))?(?![\d_])")
+_LATEX_FRAC = re.compile(r"\\[dt]?frac\s*\{\s*(-?[\d.,]+)\s*\}\s*\{\s*(-?[\d.,]+)\s*\}")
+_LATEX_NOISE = re.compile(r"\\(?:left|right|!|,|;|quad|displaystyle|text|mathrm|textbf|mbox|\(|\)|\[|\])|\\\s")
+_MIXED_NUMBER = re.compile(r"(\d)\s*(\\[dt]?frac)")  # 10\frac{1}{12} is 10 + 1/12, not 101/12
+_BOXED = re.compile(r"\\boxed\s*\{((?:[^{}]|\{[^{}]*\})*)\}")
+_VAR_PREFIX = re.compile(r"^\s*[a-z]\s*=\s*", re.IGNORECASE)
+_UNIT_TAIL = re.compile(r"^([-+]?[\d.,/]+)\s*(%|percent|[a-z][a-z .]{0,30})?$", re.IGNORECASE)
+
+
+def _fraction(text: str) -> Fraction | None:
+    try:
+        return Fraction(text.replace(",", ""))
+    except (ValueError, ZeroDivisionError):
+        return None
+
+
+def format_number(value: Fraction) -> str:
+    """Canonical string: integers without decimals, others rounded to 6 places, no trailing zeros."""
+    if value.denominator == 1:
+        return str(value.numerator)
+    text = f"{float(value):.6f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def _words_to_digits(text: str) -> str:
+    def repl(match: re.Match[str]) -> str:
+        if match.group("tens"):
+            return str(_WORD_VALUES[match.group("tens").lower()] + _WORD_VALUES[match.group("unit").lower()])
+        value = _WORD_VALUES[match.group("word").lower()]
+        scale = (match.group("scale") or "").lower()
+        return str(value * {"hundred": 100, "thousand": 1000, "million": 1000000}.get(scale, 1))
+
+    return _NUMBER_WORDS.sub(repl, text)
+
+
+def _strip_latex(text: str) -> str:
+    boxed = _BOXED.findall(text)
+    if boxed:
+        text = boxed[-1]
+    text = _LATEX_FRAC.sub(lambda m: f"{m.group(1)}/{m.group(2)}", _MIXED_NUMBER.sub(r"\1 \2", text))
+    text = _LATEX_NOISE.sub(" ", text)
+    return text.replace("$", " ").replace("{", "").replace("}", "")
+
+
+def parse_number(answer: str) -> Fraction | None:
+    """The number an answer string states ("$1,234.50", "18 dollars", "eighteen", "\\frac{1}{2}", "50%")."""
+    text = _ANSWER_PREFIX.sub("", _strip_latex(answer)).strip().rstrip(".").strip()
+    text = _VAR_PREFIX.sub("", _words_to_digits(text)).replace("−", "-").strip()
+    match = _UNIT_TAIL.match(text)
+    if not match or not _DIGIT.search(match.group(1)):
+        return None
+    return _fraction(match.group(1).rstrip(".,"))
+
+
+def numbers_in(text: str) -> list[Fraction]:
+    """Every number in running text, in order (a written fraction yields its parts and then its value)."""
+    return [Fraction(value) for value in number_strings_in(text)]
+
+
+@lru_cache(maxsize=2048)
+def number_strings_in(text: str) -> tuple[str, ...]:
+    """Every number in running text as a canonical string (``format_number``), in order; a written fraction
+    ("3/4", "\\frac{3}{4}") yields its numerator, its denominator and then its value. Cached: the same steps
+    are scanned for the conclusion and for answer mentions."""
+    text = _strip_latex_inline(_words_to_digits(text))
+    found: list[str] = []
+    for match in _NUMBER.finditer(text):
+        sign, digits, denominator = match.groups()
+        if not denominator and "." not in digits:
+            found.append(str(int(f"{sign or ''}{digits.replace(',', '')}")))
+            continue
+        numerator = _fraction(f"{sign or ''}{digits}")
+        if numerator is None:
+            continue
+        found.append(format_number(numerator))
+        if denominator:
+            den = _fraction(denominator)
+            found.append(format_number(den if den is not None else numerator))
+            if den:
+                found.append(format_number(numerator / den))
+    return tuple(found)
+
+
+def _strip_latex_inline(text: str) -> str:
+    if "\\" not in text:
+        return text
+    text = _LATEX_FRAC.sub(lambda m: f"{m.group(1)}/{m.group(2)}", _MIXED_NUMBER.sub(r"\1 \2", text))
+    return _LATEX_NOISE.sub(" ", text)
+
+
+# ---------------------------------------------------------------------------------------------- choices
+
+_OPTION = re.compile(r"(?:^|(?<=\s))\(?([A-J])[).:]\s*(.+?)(?=\s+\(?[A-J][).:]\s|\n|$)", re.MULTILINE)
+_ANSWER_LETTER = re.compile(
+    r"^\s*(?:the\s+)?(?:answer|option|choice)?\s*(?:is|:)?\s*[(\[]?([A-Ja-j])[)\].:]?\s*(?:[).:]\s*.*)?$",
+    re.IGNORECASE,
+)
+_LETTER_IN_TEXT = re.compile(
+    r"(?:answer|option|choice)\s*(?:is|would be|must be|=|:)?\s*[(\[]?([A-J])\b[)\]]?|\(([A-J])\)|\b([A-J])\)",
+    re.IGNORECASE,
+)
+_BARE_LETTER_END = re.compile(r"(?:^|\s)([A-J])\s*[.!]?\s*$")
+
+
+def parse_options(question: str) -> dict[str, str]:
+    """Options written in the question: "(A) 12 (B) 15 ..." or one "A) 12" / "A. 12" per line."""
+    return dict(_option_run(question)[0])
+
+
+@lru_cache(maxsize=256)  # one question is parsed several times per analysis; callers get copies
+def _option_run(question: str) -> tuple[tuple[tuple[str, str], ...], tuple[int, int]]:
+    """The longest run of options lettered A, B, C, ... in order (the last one on ties), and its span.
+
+    Real option lists start at A and are consecutive; a stray "(B)" in a hint or "Mr. A." in prose is not
+    part of a run, so it neither adds an option nor overwrites one.
+    """
+    best: tuple[tuple[tuple[str, str], ...], tuple[int, int]] = ((), (0, 0))
+    run: dict[str, str] = {}
+    start = end = 0
+    for match in _OPTION.finditer(question):
+        letter = match.group(1).upper()
+        if letter == "ABCDEFGHIJ"[len(run) : len(run) + 1]:
+            start = match.start() if not run else start
+            run[letter], end = match.group(2).strip(), match.end()
+        elif letter == "A":
+            run, start, end = {"A": match.group(2).strip()}, match.start(), match.end()
+        else:
+            continue
+        if len(run) >= 2 and len(run) >= len(best[0]):
+            best = (tuple(run.items()), (start, end))
+    return best
+
+
+def parse_choice(answer: str, options: dict[str, str]) -> str | None:
+    """The option letter an answer names: "(B)", "B)", "option b", "the answer is B", or an option's text."""
+    match = _ANSWER_LETTER.match(answer.strip())
+    if match and match.group(1).upper() in options:
+        return match.group(1).upper()
+    norm = normalise_text(answer)
+    number = parse_number(answer)
+    for letter, text in options.items():
+        if norm and norm == normalise_text(text):
+            return letter
+        if number is not None and parse_number(text) == number:
+            return letter
+    return None
+
+
+# ---------------------------------------------------------------------------------------------- yes/no
+
+_YES = {"yes", "true", "correct", "yep", "affirmative"}
+_NO = {"no", "false", "incorrect", "nope", "negative"}
+_NEGATION = re.compile(
+    r"\b(?:not|no|never|cannot|can't|won't|isn't|aren't|wasn't|weren't|doesn't|don't|didn't|couldn't|"
+    r"wouldn't|shouldn't|hasn't|haven't|hadn't|impossible|unlikely|false|incorrect|neither|nor|none|"
+    r"nobody|nothing|unable|lacks?|fails?)\b|n't\b",
+    re.IGNORECASE,
+)
+_EXPLICIT_POLARITY = re.compile(
+    r"(?:answer\s*(?:is|:)|^|[.:;!?]\s+|\bso,?\s+|therefore,?\s+|thus,?\s+)\**\s*(yes|no|true|false)\b",
+    re.IGNORECASE,
+)
+_FINAL_POLARITY = re.compile(r"(?:\bis|\bwas|:)\s+\**\s*(yes|no|true|false)\b\**\s*[.!]?\s*$", re.IGNORECASE)
+_CONCLUSION_CUE = re.compile(
+    r"\b(?:so|therefore|thus|hence|consequently|answer|conclude|conclusion|overall|in total|altogether|"
+    r"in summary|final|result|means|which means|that means)\b|\\boxed|=",
+    re.IGNORECASE,
+)
+
+
+def parse_yes_no(answer: str) -> str | None:
+    if "\\" in answer or _DIGIT.search(answer):  # LaTeX or numbers ("\\left(...\\right)") are no verdict
+        return None
+    words = _WORD.findall(answer.casefold())
+    if 1 <= len(words) <= 3:
+        if words[-1] in _YES or words[0] in _YES:
+            return "yes"
+        if words[-1] in _NO or words[0] in _NO:
+            return "no"
+    return None
+
+
+def statement_polarity(sentence: str) -> str | None:
+    """ "yes"/"no" that a concluding sentence asserts; None when it asserts nothing recognisable."""
+    final = _FINAL_POLARITY.search(sentence)  # '... is No.' wins over words quoted before it
+    if final:
+        return "yes" if final.group(1).lower() in ("yes", "true") else "no"
+    explicit = _EXPLICIT_POLARITY.findall(sentence)
+    if explicit:
+        return "yes" if explicit[-1].lower() in ("yes", "true") else "no"
+    if not _CONCLUSION_CUE.search(sentence):
+        return None
+    negations = len(_NEGATION.findall(sentence))
+    return "no" if negations % 2 else "yes"
+
+
+# ---------------------------------------------------------------------------------------------- text
+
+_ARTICLES = re.compile(r"\b(?:the|a|an)\b")
+_PUNCT = re.compile(r"[^\w\s=+\-*/^().,<>]")
+_SPACE_OPS = re.compile(r"\s*([=+\-*/^<>,])\s*")
+_ANSWER_PREFIX = re.compile(r"^\s*(?:the\s+)?(?:final\s+)?answer\s*(?:is|:)\s*", re.IGNORECASE)
+
+
+def normalise_text(text: str) -> str:
+    text = _ANSWER_PREFIX.sub("", _strip_latex(text)).casefold()
+    text = _ARTICLES.sub(" ", _PUNCT.sub(" ", text))
+    text = _SPACE_OPS.sub(r"\1", " ".join(text.split()))
+    return text.strip(" .,*")
+
+
+# ---------------------------------------------------------------------------------------------- analysis
+
+
+class AnswerAnalysis(BaseModel):
+    """What string matching can establish about one (question, rationale, answer) triple."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    answer_type: AnswerType
+    answer_norm: str  # "" when the answer could not be parsed as its type
+    conclusion: str | None  # normalised value / option letter / polarity / text the rationale ends on
+    agrees: bool | None  # answer == conclusion; None when either side is undeterminable
+    answer_position: Position  # where the answer occurs in the rationale
+    answer_in_question_only: bool  # the answer is stated in the question but nowhere in the rationale
+    conclusion_step: int | None
+    answer_steps: tuple[int, ...]  # steps that mention the answer
+    n_steps: int
+
+
+def detect_answer_type(question: str, answer: str) -> AnswerType:
+    options = parse_options(question)
+    if options and parse_choice(answer, options) is not None:
+        return AnswerType.CHOICE
+    if parse_yes_no(answer) is not None:
+        return AnswerType.YES_NO
+    if parse_number(answer) is not None:
+        return AnswerType.NUMERIC
+    return AnswerType.TEXT
+
+
+def normalise_answer(question: str, answer: str, answer_type: AnswerType | None = None) -> str:
+    answer_type = answer_type or detect_answer_type(question, answer)
+    if answer_type is AnswerType.CHOICE:
+        return parse_choice(answer, parse_options(question)) or ""
+    if answer_type is AnswerType.YES_NO:
+        return parse_yes_no(answer) or ""
+    if answer_type is AnswerType.NUMERIC:
+        number = parse_number(answer)
+        return format_number(number) if number is not None else ""
+    return normalise_text(answer)
+
+
+def analyse(question: str, rationale: str, answer: str) -> AnswerAnalysis:
+    answer_type = detect_answer_type(question, answer)
+    norm = normalise_answer(question, answer, answer_type)
+    steps = [_STEP_NUMBER.sub("", s.text, count=1) for s in split_steps(rationale)]
+    matcher = _MATCHERS[answer_type]
+    options = parse_options(question) if answer_type is AnswerType.CHOICE else {}
+    step_index, conclusion = _find_conclusion(steps, answer_type, options)
+    hits = tuple(i for i, text in enumerate(steps) if norm and matcher(text, norm, options))
+    if conclusion is None and answer_type is AnswerType.TEXT and step_index is not None and norm:
+        conclusion = _label_conclusion(steps[step_index], norm, question, step_index in hits)
+    agrees = None if conclusion is None or not norm else conclusion == norm
+    if agrees:
+        position: Position = "conclusion"
+    else:
+        position = "elsewhere" if hits else "absent"
+    in_question = bool(norm) and matcher(_question_body(question, options), norm, options)
+    return AnswerAnalysis(
+        answer_type=answer_type,
+        answer_norm=norm,
+        conclusion=conclusion,
+        agrees=agrees,
+        answer_position=position,
+        answer_in_question_only=in_question and position == "absent",
+        conclusion_step=step_index,
+        answer_steps=hits,
+        n_steps=len(steps),
+    )
+
+
+_ALTERNATIVES = re.compile(r"\b((?:[\w-]+,\s*)*[\w-]+),?\s+or\s+([\w-]+)\b")
+_NEGATED_BEFORE = re.compile(r"\b(?:not|n't|never|no)\s+(?:\w+\s+){0,1}$")
+
+
+def _label_conclusion(step: str, norm: str, question: str, step_names_answer: bool) -> str | None:
+    """Free text: which label the last step states. With a label set in the question ("even or odd"), the
+    last label named in the step wins ("not supported" counts as the other of two); without one, only
+    whether the step names the answer (free text has no extractor beyond "answer is")."""
+    labels = _label_set(question, norm)
+    if not labels:
+        return norm if step_names_answer else None
+    text = normalise_text(step)
+    best, best_at = None, -1
+    for label in labels:
+        for match in _whole_word(label).finditer(text):
+            if match.start() > best_at:
+                best, best_at = label, match.start()
+    if best is not None and len(labels) == 2 and _NEGATED_BEFORE.search(text[:best_at]):
+        best = labels[1] if best == labels[0] else labels[0]
+    return best
+
+
+def _label_set(question: str, norm: str) -> list[str]:
+    """The label set a question offers that contains the answer ("even or odd", "a, b, or c"), else []."""
+    for match in _ALTERNATIVES.finditer(question.casefold()):
+        labels = [x.strip() for x in match.group(1).split(",") if x.strip()] + [match.group(2)]
+        if norm in labels:
+            return labels
+    return []
+
+
+def _question_body(question: str, options: dict[str, str]) -> str:
+    """The question without its option list (every option letter is "in" the question otherwise)."""
+    if not options:
+        return _ALTERNATIVES.sub(" ", question.casefold())  # a label set ("even or odd") is no hint
+    start, end = _option_run(question)[1]
+    return f"{question[:start]} {question[end:]}"
+
+
+_STEP_NUMBER = re.compile(
+    r"^\s*(?:[#*>-]+\s*)?(?:step\s*\d+\s*[:.)]|\(?\d{1,2}[.)](?!\d))\s*(?:\*\*)?\s*", re.IGNORECASE
+)
+_FILLER_STEP = re.compile(
+    r"^\W*(?:that'?s|this is|hope|i hope|let me know|done|thus,? we are done|end)\b.{0,40}$|^\W*#*\s*answer\W*$",
+    re.IGNORECASE,
+)
+
+
+def _find_conclusion(
+    steps: list[str], answer_type: AnswerType, options: dict[str, str]
+) -> tuple[int | None, str | None]:
+    """Walk back from the last step to the last one that states a value of the answer's type."""
+    extract = _EXTRACTORS[answer_type]
+    for index in range(len(steps) - 1, max(-1, len(steps) - 4), -1):
+        if _FILLER_STEP.match(steps[index]) and not _DIGIT.search(steps[index]):
+            continue
+        value = extract(steps[index], options)
+        if value is not None:
+            return index, value
+        if answer_type is AnswerType.YES_NO:
+            return index, None  # a final non-concluding fact: polarity undeterminable, don't look further
+    return (len(steps) - 1 if steps else None), None
+
+
+def _conclude_number(step: str, options: dict[str, str]) -> str | None:
+    boxed = _BOXED.findall(step)
+    if boxed:
+        number = parse_number(boxed[-1])
+        if number is not None:
+            return format_number(number)
+    explicit = _ANSWER_NUMBER.search(step)
+    if explicit:
+        value = _first_value(explicit.group(1).rsplit("=", 1)[-1])  # "answer is 10*6=60" -> 60
+        if value is not None:
+            return value
+    clause = _END_CLAUSE.search(step)  # "..., the first term is $315$." / "= 72 clips altogether."
+    if clause:
+        value = _first_value(clause.group(1))
+        if value is not None:
+            return value
+    # "... = 75 bees that return in the last 6 hours": the result after the last "=" beats the last number
+    equals = step.rfind("=")
+    if equals >= 0:
+        value = _first_value(step[equals + 1 :])
+        if value is not None:
+            return value
+    values = number_strings_in(step)
+    return values[-1] if values else None
+
+
+_END_CLAUSE = re.compile(
+    r"(?:\bis|\bare|\bequals|=|\bbe|\bget|\bgives)\s*\$?\s*(-?[\d.,/]*\d|\\[dt]?frac\s*\{[^{}]*\}\s*\{[^{}]*\})"
+    r"\s*\$?\s*%?\s*(?:[a-zA-Z]+\s*){0,3}[.!]?\s*$"
+)
+
+
+def _first_value(text: str) -> str | None:
+    """The value of the first number token in ``text`` (a written fraction counts as one value)."""
+    whole = parse_number(text.strip().rstrip("."))
+    if whole is not None:
+        return format_number(whole)
+    match = _NUMBER.search(_strip_latex_inline(_words_to_digits(text)))
+    if not match:
+        return None
+    sign, digits, denominator = match.groups()
+    value = _fraction(f"{sign or ''}{digits}")
+    if value is not None and denominator and (den := _fraction(denominator)):
+        value = value / den
+    return format_number(value) if value is not None else None
+
+
+def _conclude_choice(step: str, options: dict[str, str]) -> str | None:
+    letters = [next(g for g in m.groups() if g).upper() for m in _LETTER_IN_TEXT.finditer(step)]
+    letters = [x for x in letters if x in options]
+    if not letters:
+        bare = _BARE_LETTER_END.search(step)
+        if bare and bare.group(1) in options:
+            letters = [bare.group(1)]
+    if letters:
+        return letters[-1]
+    return _option_by_content(step, options)
+
+
+def _option_by_content(step: str, options: dict[str, str]) -> str | None:
+    """Map the value / text the step ends on back to the option holding it."""
+    by_number = {format_number(n): letter for letter, text in options.items() if (n := parse_number(text)) is not None}
+    if by_number:
+        concluded = by_number.get(_conclude_number(step, options) or "")
+        if concluded:  # the step's numeric conclusion ("= 11050") names an option
+            return concluded
+        for value in reversed(number_strings_in(step)):
+            letter = by_number.get(value)
+            if letter:
+                return letter
+        return None
+    norm_step = normalise_text(step)
+    best, best_at = None, -1
+    for letter, text in options.items():
+        norm = normalise_text(text)
+        hits = [m.start() for m in _whole_word(norm).finditer(norm_step)] if norm else []
+        if hits and hits[-1] > best_at:
+            best, best_at = letter, hits[-1]
+    return best
+
+
+def _conclude_yes_no(step: str, options: dict[str, str]) -> str | None:
+    sentences = _SENTENCE_SPLIT.split(step.strip())
+    return statement_polarity(sentences[-1]) if sentences else None
+
+
+def _conclude_text(step: str, options: dict[str, str]) -> str | None:
+    boxed = _BOXED.findall(step)
+    if boxed:
+        return normalise_text(boxed[-1])
+    explicit = _ANSWER_TEXT.search(step)
+    if explicit:
+        return normalise_text(explicit.group(1))
+    return None
+
+
+_EXTRACTORS = {
+    AnswerType.NUMERIC: _conclude_number,
+    AnswerType.CHOICE: _conclude_choice,
+    AnswerType.YES_NO: _conclude_yes_no,
+    AnswerType.TEXT: _conclude_text,
+}
+
+
+def _mentions_number(text: str, norm: str, options: dict[str, str]) -> bool:
+    return norm in number_strings_in(text)
+
+
+def _mentions_choice(text: str, norm: str, options: dict[str, str]) -> bool:
+    if _letter_mention(norm).search(text):
+        return True
+    option_text = options.get(norm, "")
+    number = parse_number(option_text)
+    if number is not None:
+        return _mentions_number(text, format_number(number), options)
+    target = normalise_text(option_text)
+    return bool(target) and f" {target} " in f" {normalise_text(text)} "
+
+
+def _mentions_yes_no(text: str, norm: str, options: dict[str, str]) -> bool:
+    return statement_polarity(text) == norm and bool(_EXPLICIT_POLARITY.search(text))
+
+
+def _mentions_text(text: str, norm: str, options: dict[str, str]) -> bool:
+    return f" {norm} " in f" {normalise_text(text)} "
+
+
+_MATCHERS = {
+    AnswerType.NUMERIC: _mentions_number,
+    AnswerType.CHOICE: _mentions_choice,
+    AnswerType.YES_NO: _mentions_yes_no,
+    AnswerType.TEXT: _mentions_text,
+}
+
+
+# ---------------------------------------------------------------------------------------------- baseline
+
+_LAST_LINE_LETTER = re.compile(
+    r"\(([A-J])\)|\b([A-J])\)|(?:answer|option|choice)\s*(?:is\s*)?:?\s*([A-J])\b|(?:^|\s)([A-J])\s*[.!]?\s*$"
+)
+_LAST_LINE_YES_NO = re.compile(r"\b(yes|no|true|false)\b", re.IGNORECASE)
+
+
+def string_match_baseline(question: str, rationale: str, answer: str) -> float:
+    """FINDINGS' regex baseline: 1.0 if the answer is the number / option / yes-no / text the rationale's last
+    non-empty line ends on, 0.0 if that line ends on something else, 0.5 if it ends on nothing of the type."""
+    lines = [line for line in rationale.splitlines() if line.strip()]
+    if not lines:
+        return 0.5
+    last = lines[-1]
+    answer_type = detect_answer_type(question, answer)
+    norm = normalise_answer(question, answer, answer_type)
+    found: str | None
+    if answer_type is AnswerType.CHOICE:
+        options = parse_options(question)
+        letters = [next(g for g in m.groups() if g).upper() for m in _LAST_LINE_LETTER.finditer(last)]
+        found = letters[-1] if letters else _option_by_content(last, options)
+    elif answer_type is AnswerType.YES_NO:
+        words = _LAST_LINE_YES_NO.findall(last)
+        found = parse_yes_no(words[-1]) if words else None
+    elif answer_type is AnswerType.NUMERIC:
+        values = numbers_in(last)
+        found = format_number(values[-1]) if values else None
+    else:
+        return 1.0 if norm and normalise_text(last).endswith(norm) else 0.0
+    if found is None:
+        return 0.5
+    return 1.0 if found == norm else 0.0

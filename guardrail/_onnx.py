@@ -1,0 +1,189 @@
+"""The default verifier: a small cross-encoder run with onnxruntime, tokenised with ``tokenizers``.
+
+Loading checks every file's sha256 against the manifest *before* onnxruntime sees the model, so a
+tampered or truncated model is refused (:class:`ModelIntegrityError`), never scored with.
+
+Thread safety: one instance may be shared by any number of threads. ``InferenceSession.run`` is safe to
+call concurrently; encoding reads the tokenizer without mutating it (``_encoding`` keeps its own clean copy).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from bisect import bisect_right
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import structlog
+
+from . import _encoding
+from ._errors import ModelLoadError, VerifierError
+from ._features import analyse
+from ._manifest import ModelManifest, load_verified_manifest
+from ._model_store import resolve_model_dir
+from ._steps import split_steps
+from ._types import CheckInput, Opinion
+
+_log = structlog.get_logger("guardrail")
+_MAX_FLAGGED = 3
+_ANALYSED_CHARS = 8_000  # ~ the tail a 256-token budget can see, with margin
+
+
+class OnnxVerifier:
+    """Scores (question, rationale, answer) triples with the ONNX verifier in ``model_dir``.
+
+    ``model_dir=None`` uses the shipped default model (see :mod:`guardrail._model_store`). ``threads`` is
+    onnxruntime's intra-op thread count; ``batch_size`` caps how many inputs go through one ``run``;
+    ``max_length`` may shorten (never lengthen) the manifest's sequence budget, trading accuracy for speed.
+    Scores below ``flag_below`` (default: the manifest's threshold, at least 0.5, so every annotate/block under
+    the default policy) get the steps at the decision point flagged.
+    """
+
+    def __init__(
+        self,
+        model_dir: str | os.PathLike[str] | None = None,
+        *,
+        threads: int = 2,
+        batch_size: int = 16,
+        max_length: int | None = None,
+        flag_below: float | None = None,
+    ) -> None:
+        if threads < 1 or batch_size < 1:
+            raise ValueError("threads and batch_size must be at least 1")
+        self.model_dir: Path = resolve_model_dir(model_dir)
+        self.manifest: ModelManifest = load_verified_manifest(self.model_dir)
+        self.batch_size = batch_size
+        self.flag_below = max(self.manifest.threshold, 0.5) if flag_below is None else flag_below
+        self.max_length = min(max_length or self.manifest.max_length, self.manifest.max_length)
+        self.name = f"onnx:{self.manifest.name}"
+        self.model_id = self.manifest.name
+        self.model_version = self.manifest.version
+        self._check_format()
+        self._tokenizer = _load_tokenizer(self.model_dir / self.manifest.tokenizer_file)
+        self._session = _load_session(self.model_dir / self.manifest.onnx_file, threads)
+        self._input_names = _check_inputs(self._session, self.model_dir)
+
+    def _check_format(self) -> None:
+        if self.manifest.input_format != _encoding.INPUT_FORMAT:
+            raise ModelLoadError(
+                f"model in {self.model_dir} expects input format {self.manifest.input_format!r}, this "
+                f"guardrail version encodes {_encoding.INPUT_FORMAT!r}; use a matching model or package version"
+            )
+
+    def __repr__(self) -> str:
+        return f"OnnxVerifier({self.name} {self.model_version}, dir={str(self.model_dir)!r})"
+
+    def __call__(self, items: Sequence[CheckInput]) -> list[Opinion]:
+        opinions: list[Opinion] = []
+        for start in range(0, len(items), self.batch_size):
+            opinions.extend(self._score_batch(items[start : start + self.batch_size]))
+        return opinions
+
+    def probabilities(self, items: Sequence[CheckInput]) -> np.ndarray:
+        """Calibrated P(rationale supports answer) for one batch, as an array (no Opinion objects)."""
+        if not items:
+            return np.zeros(0, dtype=np.float64)
+        try:
+            batch = _encoding.encode_batch(self._tokenizer, items, self.max_length)
+            logits = self._session.run(None, {name: batch[name] for name in self._input_names})[0]
+        except Exception as exc:  # onnxruntime raises its own exception types; callers get one typed error
+            raise VerifierError(f"{self.name} failed on a batch of {len(items)}: {exc}") from exc
+        return _softmax_positive(logits, self.manifest.temperature, self.manifest.positive_index)
+
+    def _score_batch(self, items: Sequence[CheckInput]) -> list[Opinion]:
+        started = time.perf_counter()
+        probs = self.probabilities(items)
+        latency_ms = (time.perf_counter() - started) * 1000.0 / max(1, len(items))
+        return [self._opinion(item, float(p), latency_ms) for item, p in zip(items, probs, strict=True)]
+
+    def _opinion(self, item: CheckInput, consistency: float, latency_ms: float) -> Opinion:
+        flagged: tuple[int, ...] = ()
+        reasons: tuple[str, ...] = ()
+        if consistency < self.flag_below:  # only low scores pay for the step analysis
+            flagged, reasons = flag_steps(item)
+        return Opinion(
+            verifier=self.name,
+            consistency=min(1.0, max(0.0, consistency)),
+            flagged_steps=flagged,
+            reasons=reasons,
+            model_id=self.model_id,
+            model_version=self.model_version,
+            latency_ms=latency_ms,
+        )
+
+
+def flag_steps(item: CheckInput) -> tuple[tuple[int, ...], tuple[str, ...]]:
+    """The steps at the decision point (the concluding step, then the nearest steps naming the answer) and why.
+
+    Only the rationale's last ``_ANALYSED_CHARS`` characters are analysed (the conclusion is at the end, and
+    the answer analysis is linear but not cheap: whole-megabyte rationales took seconds); indices are
+    mapped back to the steps of the full rationale.
+    """
+    offset = max(0, len(item.rationale) - _ANALYSED_CHARS)
+    tail = item.rationale[offset:]
+    analysis = analyse(item.question, tail, item.answer)
+    picked = [analysis.conclusion_step] if analysis.conclusion_step is not None else []
+    picked += [i for i in reversed(analysis.answer_steps) if i not in picked]
+    flagged = _map_steps(picked[:_MAX_FLAGGED], tail, offset, item)
+    reasons = []
+    if analysis.agrees is False:
+        reasons.append(
+            f"conclusion_mismatch: the rationale concludes {analysis.conclusion!r}, "
+            f"the answer is {analysis.answer_norm!r}"
+        )
+    if analysis.answer_position == "absent":
+        reasons.append("answer_not_in_rationale: no step states the answer")
+    return flagged, tuple(reasons)
+
+
+def _map_steps(indices: list[int], tail: str, offset: int, item: CheckInput) -> tuple[int, ...]:
+    if offset == 0:
+        return tuple(sorted(indices))
+    tail_steps = split_steps(tail)
+    full_steps = item.steps or split_steps(item.rationale)
+    starts = [step.start for step in full_steps]
+    mapped = {max(0, bisect_right(starts, tail_steps[i].start + offset) - 1) for i in indices if i < len(tail_steps)}
+    return tuple(sorted(mapped))
+
+
+def _softmax_positive(logits: Any, temperature: float, positive_index: int) -> np.ndarray:
+    scaled = np.asarray(logits, dtype=np.float64) / temperature
+    scaled -= scaled.max(axis=1, keepdims=True)
+    exp = np.exp(scaled)
+    return exp[:, positive_index] / exp.sum(axis=1)
+
+
+def _load_tokenizer(path: Path) -> Any:
+    from tokenizers import Tokenizer
+
+    try:
+        return Tokenizer.from_file(str(path))
+    except Exception as exc:  # tokenizers raises a bare Exception on malformed JSON
+        raise ModelLoadError(f"could not load tokenizer {path}: {exc}") from exc
+
+
+def _load_session(path: Path, threads: int) -> Any:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 3  # onnxruntime warnings would go straight to the host's stderr
+    try:
+        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    except Exception as exc:
+        raise ModelLoadError(f"onnxruntime could not load {path}: {exc}") from exc
+
+
+def _check_inputs(session: Any, model_dir: Path) -> tuple[str, ...]:
+    """The graph's declared inputs; each must be one the encoder produces."""
+    names = tuple(node.name for node in session.get_inputs())
+    unknown = [n for n in names if n not in ("input_ids", "attention_mask", "token_type_ids")]
+    if unknown or "input_ids" not in names:
+        raise ModelLoadError(f"model in {model_dir} declares unsupported inputs {names}")
+    return names

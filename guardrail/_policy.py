@@ -1,0 +1,125 @@
+"""The policy: what to do with an output given its consistency score.
+
+The mapping, stated once (``consistency`` = calibrated probability that the rationale supports the answer)::
+
+    consistency >= pass_above      -> pass      deliver as is
+    consistency >= label_above     -> label     deliver; the rationale is marked "Stated reasoning, not verified"
+    consistency >= annotate_above  -> annotate  deliver with score, reasons and flagged steps rendered
+    otherwise                      -> block     raise OutputBlocked, or deliver ``fallback_text``
+
+Two cases have no score:
+
+* no recognisable answer in the output -> the ``no_answer`` action (default ``label``);
+* the input could not be checked (not text, too large...) or the verifier failed -> ``on_error``:
+  ``fail_open`` delivers with ``fail_open_action`` (default ``label``: it really was not verified),
+  ``fail_closed`` blocks.
+
+Every verdict carries at least one reason. A reason is ``"<code>"`` or ``"<code>: <human text>"``; codes:
+``consistent``, ``unverified``, ``low_consistency``, ``inconsistent``, ``no_answer_found``,
+``input_error``, ``verifier_error`` (plus whatever the verifiers add).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from ._types import Action, Extraction, Verdict
+
+_CODES = {
+    Action.PASS: "consistent",
+    Action.LABEL: "unverified",
+    Action.ANNOTATE: "low_consistency",
+    Action.BLOCK: "inconsistent",
+}
+
+
+class Policy(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    pass_above: float = Field(default=0.8, ge=0.0, le=1.0)
+    label_above: float = Field(default=0.5, ge=0.0, le=1.0)
+    annotate_above: float = Field(default=0.2, ge=0.0, le=1.0)  # 0.0 never blocks on the score
+    no_answer: Action = Action.LABEL
+    on_error: Literal["fail_open", "fail_closed"] = "fail_open"
+    fail_open_action: Action = Action.LABEL
+    block_mode: Literal["raise", "fallback"] = "raise"
+    fallback_text: str = "This answer was withheld: its stated reasoning does not support it."
+    label_text: str = "Stated reasoning, not verified"
+    max_flagged_shown: int = Field(default=3, ge=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Policy:
+        if not self.annotate_above <= self.label_above <= self.pass_above:
+            raise ValueError("thresholds must satisfy annotate_above <= label_above <= pass_above")
+        return self
+
+    @field_validator("fail_open_action")
+    @classmethod
+    def _open_delivers(cls, value: Action) -> Action:
+        if value is Action.BLOCK:
+            raise ValueError("fail_open_action cannot be block; use on_error='fail_closed'")
+        return value
+
+    def action_for(self, consistency: float) -> tuple[Action, str]:
+        """The action for a score, and the reason that explains it."""
+        if consistency >= self.pass_above:
+            action, bound = Action.PASS, f">= pass_above {self.pass_above:.3f}"
+        elif consistency >= self.label_above:
+            action, bound = Action.LABEL, f"< pass_above {self.pass_above:.3f}"
+        elif consistency >= self.annotate_above:
+            action, bound = Action.ANNOTATE, f"< label_above {self.label_above:.3f}"
+        else:
+            action, bound = Action.BLOCK, f"< annotate_above {self.annotate_above:.3f}"
+        return action, f"{_CODES[action]}: consistency {consistency:.3f} {bound}"
+
+    def error_action(self) -> Action:
+        return Action.BLOCK if self.on_error == "fail_closed" else self.fail_open_action
+
+
+def render(policy: Policy, verdict: Verdict, extraction: Extraction | None, text: str | None) -> str | None:
+    """Human-readable rendering of an output for label / annotate; ``None`` for pass and block."""
+    if verdict.action is Action.LABEL:
+        body = text if text is not None else _plain(extraction)
+        return f"[{policy.label_text}]\n{body}"
+    if verdict.action is Action.ANNOTATE:
+        body = text if text is not None else _plain(extraction)
+        return f"{body}\n\n{annotation(policy, verdict, extraction)}"
+    return None
+
+
+def annotation(policy: Policy, verdict: Verdict, extraction: Extraction | None) -> str:
+    """The annotation block: score, reasons and the flagged steps' text."""
+    score = "n/a" if verdict.consistency is None else f"{verdict.consistency:.2f}"
+    lines = [f"[rationale-guard: consistency {score}, {verdict.action.value}]"]
+    lines += [f"- {reason}" for reason in verdict.reasons]
+    steps = extraction.steps if extraction is not None else ()
+    for index in verdict.flagged_steps[: policy.max_flagged_shown]:
+        if 0 <= index < len(steps):
+            lines.append(f"- flagged step {index + 1}: {_shorten(steps[index].text)}")
+    return "\n".join(lines)
+
+
+def _plain(extraction: Extraction | None) -> str:
+    if extraction is None:
+        return ""
+    answer = extraction.answer if extraction.answer is not None else "(no answer found)"
+    return f"{extraction.rationale}\n\nAnswer: {answer}".strip()
+
+
+def _shorten(text: str, limit: int = 160) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def output_text(output: Any) -> str | None:
+    """The output as text when it is text; renderings of other objects are built from the extraction."""
+    if isinstance(output, str):
+        return output
+    if isinstance(output, (bytes, bytearray)):
+        try:
+            return bytes(output).decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    return None

@@ -1,0 +1,152 @@
+"""Guard ``client.messages.create`` of ``anthropic.Anthropic`` / ``anthropic.AsyncAnthropic``.
+
+``guard_anthropic(client, guard)`` returns a *new* callable with the signature of ``messages.create``; the
+client is never modified. Extended thinking (``thinking`` blocks) is the rationale, the ``text`` blocks are
+the answer. The result is a :class:`~guardrail.Guarded` whose ``output`` is an ``anthropic.types.Message``:
+the original one on pass, a ``model_copy`` with the text replaced by the labelled/annotated rendering
+(thinking and tool blocks kept), or holding only the fallback text on block. ``stream=True`` gives a
+:class:`~guardrail.adapters.GuardedStream` (or the async one) instead.
+
+``anthropic`` itself is only imported when a text block has to be created from nothing.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from .._types import Action, Guarded
+from ._common import (
+    Converted,
+    Outcome,
+    QuestionFn,
+    adecide,
+    ask_question,
+    convert_parts,
+    decide,
+    is_async_callable,
+    last_user_text,
+)
+from ._streaming import AsyncGuardedStream, GuardedStream, OnError, Piece
+
+FORMAT = "anthropic_thinking"
+
+
+def guard_anthropic(
+    create: Any,
+    guard: Any,
+    *,
+    question: QuestionFn = last_user_text,
+    pass_rationale: bool = True,
+    on_error: OnError = "raise",
+    is_async: bool | None = None,
+) -> Callable[..., Any]:
+    """Wrap ``client.messages.create`` (pass the client or the method). Sync vs async is decided here, once.
+
+    ``question(request_kwargs) -> str`` picks the question (default: the last user message's text).
+    ``pass_rationale`` / ``on_error`` apply to ``stream=True`` calls (see :mod:`guardrail.adapters._streaming`).
+    """
+    create = getattr(getattr(create, "messages", None), "create", create)  # a client was passed
+    stream_options = {"pass_rationale": pass_rationale, "on_error": on_error, "format": FORMAT}
+    if is_async if is_async is not None else is_async_callable(create):
+
+        @functools.wraps(create)
+        async def acreate(*args: Any, **kwargs: Any) -> Any:
+            response = await create(*args, **kwargs)
+            asked = ask_question(question, kwargs)
+            if kwargs.get("stream"):
+                return AsyncGuardedStream(response, AnthropicEventParser(), guard, asked, **stream_options)
+            outcome = await adecide(guard, asked, convert_message(response), original=response)
+            return guarded_message(response, outcome)
+
+        return acreate
+
+    @functools.wraps(create)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        response = create(*args, **kwargs)
+        asked = ask_question(question, kwargs)
+        if kwargs.get("stream"):
+            return GuardedStream(response, AnthropicEventParser(), guard, asked, **stream_options)
+        outcome = decide(guard, asked, convert_message(response), original=response)
+        return guarded_message(response, outcome)
+
+    return wrapped
+
+
+def convert_message(message: Any) -> Converted:
+    """A ``Message`` as the Guard sees it: thinking blocks = rationale, text blocks = answer."""
+    thinking, texts, redacted = [], [], False
+    for block in getattr(message, "content", None) or ():
+        kind = getattr(block, "type", None)
+        if kind == "thinking":
+            thinking.append(block.thinking)
+        elif kind == "redacted_thinking":
+            redacted = True
+        elif kind == "text":
+            texts.append(block.text)
+    return convert_parts("\n\n".join(thinking), "".join(texts), format=FORMAT, redacted=redacted)
+
+
+def guarded_message(message: Any, outcome: Outcome) -> Guarded:
+    """Rebuild the Message for what the Guard decided; the original stays on ``Guarded.original``."""
+    output = message if outcome.text is None else replace_text(message, outcome.text, outcome.verdict.action)
+    return Guarded(output=output, original=message, verdict=outcome.verdict, display=outcome.display)
+
+
+def replace_text(message: Any, text: str, action: Action) -> Any:
+    """A copy of ``message`` whose text is ``text``: in the first text block (citations dropped, they
+    pointed into the old text), other text blocks removed. A block keeps only the fallback text."""
+    content, placed = [], False
+    for block in message.content:
+        if getattr(block, "type", None) == "text":
+            if not placed:
+                content.append(block.model_copy(update={"text": text, "citations": None}))
+                placed = True
+        elif action is not Action.BLOCK:
+            content.append(block)
+    if not placed:
+        content.append(_text_block(text))
+    if action is Action.BLOCK:
+        content = [block for block in content if getattr(block, "type", None) == "text"]
+    return message.model_copy(update={"content": content})
+
+
+def _text_block(text: str) -> Any:
+    from anthropic.types import TextBlock
+
+    return TextBlock(type="text", text=text)
+
+
+class AnthropicEventParser:
+    """Raw Messages stream events -> pieces. ``message_stop`` marks a complete stream."""
+
+    def __init__(self) -> None:
+        self._thinking_blocks = 0
+
+    def __call__(self, event: Any) -> Iterable[Piece]:
+        kind = getattr(event, "type", None)
+        if kind == "content_block_start":
+            return self._block_start(event.content_block)
+        if kind == "content_block_delta":
+            delta = event.delta
+            if delta.type == "thinking_delta":
+                return [Piece(kind="rationale", text=delta.thinking)]
+            if delta.type == "text_delta":
+                return [Piece(kind="answer", text=delta.text)]
+            return []  # signature_delta, input_json_delta, citations_delta: nothing to check
+        if kind == "message_stop":
+            return [Piece(kind="end")]
+        return []
+
+    def _block_start(self, block: Any) -> list[Piece]:
+        kind = getattr(block, "type", None)
+        if kind == "thinking":
+            self._thinking_blocks += 1
+            separator = "\n\n" if self._thinking_blocks > 1 else ""  # same join as convert_message
+            return [Piece(kind="rationale", text=separator + (block.thinking or ""))]
+        if kind == "redacted_thinking":
+            return [Piece(kind="redacted")]
+        if kind == "text" and block.text:
+            return [Piece(kind="answer", text=block.text)]
+        return []

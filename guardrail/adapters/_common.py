@@ -1,0 +1,204 @@
+"""What every adapter shares: finding the question, turning provider text into an :class:`Extraction`, and
+asking the :class:`~guardrail.Guard` what to deliver.
+
+Adapters stay thin: they only convert provider objects to an ``Extraction`` (so the adapter, not a text
+heuristic, decides what is rationale and what is answer) and rebuild the provider object for the output.
+Every decision (score, action, label/annotation text, fallback) comes from the Guard.
+"""
+
+from __future__ import annotations
+
+import inspect
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import structlog
+from pydantic import BaseModel, ConfigDict
+
+from .._errors import InputError, OutputBlocked
+from .._extract import as_text, extract, from_fields
+from .._guard import question_from_call
+from .._policy import render
+from .._steps import split_steps
+from .._types import Action, Extraction, Verdict
+
+THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
+
+# Reasons the adapters add to a verdict; the Guard's own reasons are kept in front of them.
+RATIONALE_REDACTED = "rationale_redacted"
+STREAM_INTERRUPTED = "stream_interrupted"
+
+QuestionFn = Callable[[Mapping[str, Any]], str]
+
+_log = structlog.get_logger("guardrail")
+
+
+def is_async_callable(fn: Callable[..., Any]) -> bool:
+    """SDK methods hide ``async def`` behind sync decorators that use functools.wraps; unwrap to see it."""
+    return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(inspect.unwrap(fn))
+
+
+def last_user_text(request: Mapping[str, Any]) -> str:
+    """Default question: the text of the last ``user`` message of the request's ``messages``."""
+    return question_from_call(**request)
+
+
+def ask_question(question: QuestionFn, request: Mapping[str, Any]) -> str:
+    """The question for a request; a failing or odd ``question`` function gives "" rather than losing the output."""
+    try:
+        found = question(request)
+    except Exception as exc:
+        _log.warning("guardrail.adapters.question_error", error_type=type(exc).__name__)
+        return ""
+    return found if isinstance(found, str) else ""
+
+
+class ThinkSplit(BaseModel):
+    """``text`` split at ``</think>``: ``head`` (kept verbatim when the answer is rewritten) + ``answer_text``."""
+
+    model_config = ConfigDict(frozen=True)
+    head: str
+    rationale: str
+    answer_text: str
+
+
+def split_think_tags(text: str) -> ThinkSplit | None:
+    """DeepSeek/vLLM style ``<think>...</think>answer``; also a lone ``</think>`` (the opening tag was in the
+    prompt template). An unterminated ``<think>`` is all rationale, no answer. ``None``: no think tags."""
+    close = text.find(THINK_CLOSE)
+    if close < 0:
+        stripped = text.lstrip()
+        if stripped.startswith(THINK_OPEN):
+            return ThinkSplit(head=text, rationale=stripped[len(THINK_OPEN) :].strip(), answer_text="")
+        return None
+    opening = text.find(THINK_OPEN, 0, close)
+    rationale = text[opening + len(THINK_OPEN) : close] if opening >= 0 else text[:close]
+    end = close + len(THINK_CLOSE)
+    return ThinkSplit(head=text[:end], rationale=rationale.strip(), answer_text=text[end:])
+
+
+class Converted(BaseModel):
+    """A provider output as the Guard sees it (``extraction``) and the visible answer ``text`` to render."""
+
+    model_config = ConfigDict(frozen=True)
+    extraction: Extraction | None  # None: the text is unusable (NUL bytes, too large); the Guard says why
+    text: str
+    reasons: tuple[str, ...] = ()  # reasons the adapter adds to the verdict
+    rationale: str = ""  # the raw reasoning channel, kept for the Guard's own validation when unusable
+
+
+def rewrite_visible(content: str, text: str, action: Action) -> str:
+    """``content`` with its visible answer replaced by ``text``; a leading ``<think>`` section is kept as the
+    model wrote it, except on block, where only ``text`` (the fallback) is delivered."""
+    split = split_think_tags(content) if action is not Action.BLOCK else None
+    if split is None:
+        return text
+    answer = split.answer_text
+    return split.head + answer[: len(answer) - len(answer.lstrip())] + text
+
+
+def convert_parts(rationale: str, text: str, *, format: str, redacted: bool = False) -> Converted:
+    """Convert a provider's reasoning channel (``rationale``: thinking blocks, ``reasoning_content``, the
+    inside of ``<think>`` tags) and its visible ``text``.
+
+    With a channel, the rationale is the channel only, and the answer is the marked answer in the visible
+    text ("Final answer: 42", a boxed value, ...) found by the runtime's extractor, else the whole visible
+    text. The visible text's own lead-in ("The box holds 42 eggs.") is deliberately not added to the
+    rationale: it restates the answer, and a rationale that ends on the answer looks consistent whatever
+    the reasoning said. Redacted reasoning cannot be read: rationale "" plus the reason
+    ``rationale_redacted``, and the policy's no-rationale action applies (see :func:`decide`). Without a
+    channel, ``<think>`` tags in the text are one; otherwise the runtime's extractor splits the text.
+    """
+    try:
+        as_text(rationale, "rationale")
+        as_text(text, "answer")
+        return _convert(rationale, text, format, redacted)
+    except InputError:  # not text, NUL bytes, too large: the Guard turns it into an input_error verdict
+        return Converted(extraction=None, text=text if isinstance(text, str) else "", rationale=str(rationale))
+
+
+def _convert(rationale: str, text: str, format: str, redacted: bool) -> Converted:
+    if not rationale.strip() and not redacted:
+        split = split_think_tags(text)
+        if split is None:
+            if not text.strip():  # nothing readable (tool calls only, cut before any text): no answer to check
+                return Converted(extraction=Extraction(rationale="", answer=None, format="none"), text=text)
+            return Converted(extraction=extract(text), text=text)
+        rationale, text, format = split.rationale, split.answer_text.strip(), "think_tags"
+    rationale = rationale.strip()
+    reasons = (RATIONALE_REDACTED,) if redacted and not rationale else ()
+    fmt = f"{format}_redacted" if reasons else format
+    extraction = Extraction(rationale=rationale, answer=visible_answer(text), steps=split_steps(rationale), format=fmt)
+    return Converted(extraction=extraction, text=text, reasons=reasons)
+
+
+def visible_answer(text: str) -> str | None:
+    """The answer in a visible text: its marked answer, else the whole text (cleaned); None when empty."""
+    if not text.strip():
+        return None
+    marked = extract(text).answer
+    return marked if marked else from_fields("", text).answer
+
+
+def with_reasons(verdict: Verdict, reasons: Sequence[str]) -> Verdict:
+    """Add reason codes the verdict does not carry yet (a reason is "<code>" or "<code>: <text>")."""
+    codes = {reason.split(":", 1)[0] for reason in verdict.reasons}
+    extra = tuple(reason for reason in reasons if reason.split(":", 1)[0] not in codes)
+    return verdict.model_copy(update={"reasons": verdict.reasons + extra}) if extra else verdict
+
+
+class Outcome(BaseModel):
+    """What the Guard decided for one extraction: the verdict, and the answer text to deliver."""
+
+    model_config = ConfigDict(frozen=True)
+    verdict: Verdict
+    text: str | None  # answer text to deliver instead of the model's; None: deliver the model's unchanged
+    display: str | None = None
+
+
+def decide(guard: Any, question: str, converted: Converted, *, original: Any) -> Outcome:
+    """Ask the Guard for the verdict on the extraction, then apply its policy to the visible answer text.
+
+    A block raises :class:`OutputBlocked` carrying the provider object (``block_mode="raise"``) or delivers
+    the policy's fallback text. Label / annotate render the visible text, not the extraction, so the
+    delivered output keeps the model's wording.
+    """
+    verdict = _unreadable_verdict(guard, converted) or guard.check(question, **_check_args(converted))
+    return _apply_policy(guard, with_reasons(verdict, converted.reasons), converted, original)
+
+
+async def adecide(guard: Any, question: str, converted: Converted, *, original: Any) -> Outcome:
+    verdict = _unreadable_verdict(guard, converted) or await guard.acheck(question, **_check_args(converted))
+    return _apply_policy(guard, with_reasons(verdict, converted.reasons), converted, original)
+
+
+def _check_args(converted: Converted) -> dict[str, Any]:
+    if converted.extraction is None:  # let the Guard validate the raw fields: its verdict says what is wrong
+        return {"rationale": converted.rationale, "answer": converted.text}
+    return {"output": converted.extraction}
+
+
+def _unreadable_verdict(guard: Any, converted: Converted) -> Verdict | None:
+    """Redacted reasoning and no other rationale: there is nothing to score (an empty rationale would only
+    give the verifier noise), so the policy's no-rationale action applies: ``policy.no_rationale`` where the
+    policy has one, else its action for outputs that could not be verified (``error_action()``)."""
+    extraction = converted.extraction
+    if RATIONALE_REDACTED not in converted.reasons or extraction is None:
+        return None
+    if extraction.rationale.strip() or extraction.answer is None:
+        return None
+    policy = guard.policy
+    action = getattr(policy, "no_rationale", None) or policy.error_action()
+    reason = f"{RATIONALE_REDACTED}: the model's reasoning was redacted by the provider; nothing to verify"
+    return Verdict(id=uuid.uuid4().hex[:16], consistency=None, action=action, reasons=(reason,))
+
+
+def _apply_policy(guard: Any, verdict: Verdict, converted: Converted, original: Any) -> Outcome:
+    policy = guard.policy
+    if verdict.action is Action.BLOCK:
+        if policy.block_mode == "raise":
+            raise OutputBlocked(verdict, original)
+        return Outcome(verdict=verdict, text=policy.fallback_text)
+    display = render(policy, verdict, converted.extraction, converted.text)  # None on pass
+    return Outcome(verdict=verdict, text=display, display=display)

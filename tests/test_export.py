@@ -1,0 +1,150 @@
+"""Export a tiny random checkpoint and check the model directory the runtime will load."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from guardrail._errors import ModelIntegrityError
+from guardrail._manifest import load_verified_manifest
+from guardrail._types import CheckInput
+
+pytestmark = pytest.mark.slow
+
+ITEMS = [
+    CheckInput(id="a", question="Sam has 2 cats and gets 3 more. How many?", rationale="2 + 3 = 5.", answer="5"),
+    CheckInput(id="b", question="Sam has 2 cats and gets 3 more. How many?", rationale="2 + 3 = 5.", answer="6"),
+    CheckInput(id="c", question="Is ice cold?", rationale="Ice is frozen water, below 0 C.", answer="yes"),
+]
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    from verifier_training.tiny import build_tiny_checkpoint
+
+    return build_tiny_checkpoint(tmp_path_factory.mktemp("ckpt"), seed=1)
+
+
+@pytest.fixture(scope="module")
+def exported(checkpoint, tmp_path_factory):
+    from verifier_training.export import export_onnx
+
+    out = tmp_path_factory.mktemp("onnx") / "model"
+    manifest = export_onnx(checkpoint, out, parity_items=ITEMS, name="tiny", version="9.9.9", temperature=1.5)
+    return out, manifest
+
+
+def test_tiny_checkpoint_has_model_tokenizer_and_config(checkpoint):
+    from transformers import AutoModelForSequenceClassification
+
+    for name in ("config.json", "model.safetensors", "tokenizer.json", "vocab.txt", "train_config.json"):
+        assert (checkpoint / name).is_file(), name
+    model = AutoModelForSequenceClassification.from_pretrained(str(checkpoint))
+    assert model.config.num_labels == 2
+    assert model.config.num_hidden_layers == 2
+
+
+def test_export_writes_exactly_the_runtime_files(exported):
+    out, _ = exported
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["config.json", "manifest.json", "model.onnx", "tokenizer.json", "train_config.json"]
+
+
+def test_manifest_verifies_and_carries_settings(exported):
+    from guardrail import _encoding
+
+    out, manifest = exported
+    loaded = load_verified_manifest(out)
+    assert loaded == manifest
+    assert set(loaded.files) == {"config.json", "model.onnx", "tokenizer.json", "train_config.json"}
+    assert loaded.name == "tiny" and loaded.version == "9.9.9"
+    assert loaded.input_format == _encoding.INPUT_FORMAT
+    assert loaded.temperature == 1.5
+    assert loaded.max_length == json.loads((out / "train_config.json").read_text())["max_length"]
+    assert loaded.config["num_layers"] == 2
+
+
+def test_parity_is_recorded_within_tolerance(exported):
+    _, manifest = exported
+    parity = manifest.metrics["parity"]
+    assert parity["n"] == len(ITEMS)
+    assert 0.0 <= parity["max_abs_diff"] <= parity["tolerance"] == 1e-2
+    assert parity["quantized"] is True
+    assert parity["mode"] == "int8"  # the tiny model passes with the fastest mode
+    assert parity["attempts"]["int8"] == parity["max_abs_diff"]
+
+
+def test_onnx_session_matches_torch_on_runtime_encoding(exported, checkpoint):
+    from verifier_training.export import onnx_probabilities, torch_probabilities
+
+    out, manifest = exported
+    onnx = onnx_probabilities(out, ITEMS, manifest.max_length, manifest.temperature)
+    torch_ = torch_probabilities(checkpoint, out, ITEMS, manifest.max_length, manifest.temperature)
+    assert onnx.shape == (len(ITEMS),)
+    assert np.all((onnx >= 0) & (onnx <= 1))
+    assert np.max(np.abs(onnx - torch_)) <= 1e-2
+
+
+def test_tampered_model_fails_verification(exported, tmp_path):
+    import shutil
+
+    out, _ = exported
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    with open(copy / "model.onnx", "ab") as handle:
+        handle.write(b"\0")
+    with pytest.raises(ModelIntegrityError):
+        load_verified_manifest(copy)
+
+
+def test_parity_failure_raises(checkpoint, tmp_path):
+    from verifier_training._errors import ParityError
+    from verifier_training.export import check_parity, export_onnx
+
+    out = tmp_path / "model"
+    manifest = export_onnx(checkpoint, out, parity_items=ITEMS, quantize=False)
+    assert manifest.metrics["parity"]["mode"] == "fp32"
+    assert manifest.metrics["parity"]["max_abs_diff"] < 1e-4  # no quantisation: float rounding only
+    # A different random checkpoint must not pass as the exported one.
+    from verifier_training.tiny import build_tiny_checkpoint
+
+    other = build_tiny_checkpoint(tmp_path / "other", seed=7)
+    with pytest.raises(ParityError):
+        check_parity(other, out, ITEMS, max_length=64, temperature=1.0, tolerance=1e-6)
+
+
+def test_non_empty_out_dir_is_refused(checkpoint, tmp_path):
+    from verifier_training._errors import ExportError
+    from verifier_training.export import export_onnx
+
+    (tmp_path / "stale.txt").write_text("x")
+    with pytest.raises(ExportError):
+        export_onnx(checkpoint, tmp_path, parity_items=ITEMS)
+
+
+def test_unknown_quantisation_mode_is_refused(checkpoint, tmp_path):
+    from verifier_training._errors import ExportError
+    from verifier_training.export import export_onnx
+
+    with pytest.raises(ExportError, match="unknown quantisation mode"):
+        export_onnx(checkpoint, tmp_path / "m", parity_items=ITEMS, quantize="int4")
+
+
+def test_row_quantised_embeddings_are_close_and_smaller(checkpoint, tmp_path):
+    from verifier_training._rowquant import quantize_rows
+    from verifier_training.export import export_onnx
+
+    table = np.random.default_rng(0).normal(0, 0.05, (50, 32)).astype(np.float32)
+    table[3] = 0.0  # an all-zero row must not divide by zero
+    q, scale = quantize_rows(table)
+    assert q.dtype == np.int8 and scale.shape == (50, 1)
+    assert np.max(np.abs(q * scale - table)) <= np.max(scale) / 2 + 1e-7
+
+    manifest = export_onnx(checkpoint, tmp_path / "m", parity_items=ITEMS, quantize="int8-embeddings")
+    assert manifest.metrics["parity"]["mode"] == "int8-embeddings"
+    assert manifest.metrics["parity"]["max_abs_diff"] <= 1e-2
+    fp32 = export_onnx(checkpoint, tmp_path / "f", parity_items=ITEMS, quantize="fp32")
+    assert fp32.metrics["parity"]["mode"] == "fp32"
+    assert (tmp_path / "m" / "model.onnx").stat().st_size < (tmp_path / "f" / "model.onnx").stat().st_size

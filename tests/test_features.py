@@ -1,0 +1,238 @@
+"""Answer normalisation and answer-match analysis (guardrail._features)."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from guardrail._features import (
+    AnswerAnalysis,
+    analyse,
+    detect_answer_type,
+    normalise_answer,
+    parse_options,
+    string_match_baseline,
+)
+from guardrail._types import AnswerType
+
+MC_QUESTION = "How many clips? Options: (A) 12 (B) 15 (C) 72 (D) 80 (E) 3"
+NATALIA = "Natalia sold 48/2 = 24 clips in May.\nNatalia sold 48+24 = 72 clips altogether in April and May."
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        ("$1,234.50", "1234.5"),
+        ("18.00", "18"),
+        ("18 dollars", "18"),
+        ("eighteen", "18"),
+        ("twenty-one", "21"),
+        ("\\frac{1}{2}", "0.5"),
+        ("\\boxed{72}", "72"),
+        ("3/4", "0.75"),
+        ("50%", "50"),
+        ("x = 3", "3"),
+        ("The answer is 42.", "42"),
+        ("-5", "-5"),
+    ],
+)
+def test_numeric_answers_normalise(answer: str, expected: str) -> None:
+    assert detect_answer_type("How much?", answer) is AnswerType.NUMERIC
+    assert normalise_answer("How much?", answer) == expected
+
+
+@pytest.mark.parametrize("answer", ["(B)", "B)", "B", "b", "option b", "the answer is B", "Answer: B", "15"])
+def test_choice_answers_normalise_to_the_letter(answer: str) -> None:
+    assert detect_answer_type(MC_QUESTION, answer) is AnswerType.CHOICE
+    assert normalise_answer(MC_QUESTION, answer) == "B"
+
+
+def test_options_on_separate_lines_are_parsed() -> None:
+    question = "Which planet is largest?\nA) Mars\nB) Jupiter\nC) Venus"
+    assert parse_options(question) == {"A": "Mars", "B": "Jupiter", "C": "Venus"}
+    assert normalise_answer(question, "Jupiter") == "B"
+
+
+def test_prose_is_not_an_option_list() -> None:
+    assert parse_options("Mr. B. Smith has 3 apples. How many?") == {}
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"), [("Yes.", "yes"), ("yes", "yes"), ("true", "yes"), ("No", "no"), ("False.", "no")]
+)
+def test_yes_no_answers_normalise(answer: str, expected: str) -> None:
+    assert detect_answer_type("Is it so?", answer) is AnswerType.YES_NO
+    assert normalise_answer("Is it so?", answer) == expected
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [("The Beatles!", "beatles"), ("40_9", "40_9"), ("(2, 3)", "(2,3)"), ("Entailment", "entailment")],
+)
+def test_text_answers_normalise(answer: str, expected: str) -> None:
+    assert detect_answer_type("Which?", answer) is AnswerType.TEXT
+    assert normalise_answer("Which?", answer) == expected
+
+
+def test_numeric_conclusion_agrees() -> None:
+    result = analyse("How many clips?", NATALIA, "72")
+    assert isinstance(result, AnswerAnalysis)
+    assert (result.conclusion, result.agrees, result.answer_position) == ("72", True, "conclusion")
+    assert result.conclusion_step == 1 and result.n_steps == 2
+
+
+def test_intermediate_value_is_elsewhere_not_conclusion() -> None:
+    result = analyse("How many clips?", NATALIA, "24")
+    assert result.agrees is False
+    assert result.answer_position == "elsewhere"
+    assert 0 in result.answer_steps
+
+
+def test_hint_only_in_question_is_flagged() -> None:
+    result = analyse("How many clips? A professor thinks the answer is 80.", NATALIA, "80")
+    assert result.answer_in_question_only and result.answer_position == "absent" and result.agrees is False
+
+
+def test_reformatted_answer_still_agrees() -> None:
+    assert analyse("How much?", "She pays 9 * 2 = $18.", "$18.00").agrees is True
+    assert analyse("How much?", "She pays 9 * 2 = 18 dollars.", "eighteen").agrees is True
+
+
+def test_choice_conclusion_by_letter_and_by_option_value() -> None:
+    assert analyse(MC_QUESTION, "60 + 12 = 72. So the answer is (C).", "C").agrees is True
+    assert analyse(MC_QUESTION, "60 + 12 = 72 clips in total.", "C").conclusion == "C"
+    wrong = analyse(MC_QUESTION, "60 + 12 = 72 clips in total.", "(D)")
+    assert wrong.agrees is False and wrong.answer_position == "absent"
+
+
+def test_choice_conclusion_by_option_text() -> None:
+    question = "Which planet is largest?\nA) Mars\nB) Jupiter\nC) Venus"
+    result = analyse(question, "Jupiter's mass exceeds all others. So it is Jupiter.", "B")
+    assert result.conclusion == "B" and result.agrees is True
+
+
+@pytest.mark.parametrize(
+    ("rationale", "answer", "agrees"),
+    [
+        ("The sun is hot. So it is not possible.", "No", True),
+        ("The sun is hot. So it is not possible.", "Yes", False),
+        ("Whales breathe air. Therefore, yes.", "yes", True),
+        ("Thus the answer is no.", "Yes.", False),
+        ("So it is possible.", "true", True),
+        ("The sun is hot. The sun is far away.", "Yes", None),  # a bare fact asserts no verdict
+    ],
+)
+def test_yes_no_polarity(rationale: str, answer: str, agrees: bool | None) -> None:
+    assert analyse("Can you eat the sun?", rationale, answer).agrees is agrees
+
+
+def test_text_label_in_conclusion() -> None:
+    result = analyse("Label?", "A man sleeps. So the hypothesis is a contradiction.", "contradiction")
+    assert result.agrees is True and result.answer_position == "conclusion"
+    assert analyse("Base?", "So the answer is \\boxed{40_9}.", "40_9").agrees is True
+    assert analyse("Base?", "So the answer is \\boxed{41_9}.", "40_9").agrees is False
+
+
+def test_trailing_filler_step_is_skipped() -> None:
+    result = analyse("Sum?", "1. 2107 is the sum.\n2. That's the final answer.", "2107")
+    assert result.agrees is True and result.conclusion_step == 0
+
+
+@pytest.mark.parametrize(("q", "r", "a"), [("", "", ""), ("q", "", "5"), ("", "text", ""), ("?", "\x00\x01", "\ufffd")])
+def test_empty_and_odd_inputs_do_not_crash(q: str, r: str, a: str) -> None:
+    result = analyse(q, r, a)
+    assert result.n_steps >= 0
+    assert 0.0 <= string_match_baseline(q, r, a) <= 1.0
+
+
+def test_string_match_baseline() -> None:
+    assert string_match_baseline("How many?", NATALIA, "72") == 1.0
+    assert string_match_baseline("How many?", NATALIA, "24") == 0.0
+    assert string_match_baseline("How many?", "No numbers here.", "24") == 0.5
+    assert string_match_baseline(MC_QUESTION, "So (C).", "C") == 1.0
+    assert string_match_baseline(MC_QUESTION, "So (C).", "D") == 0.0
+    assert string_match_baseline("Is it?", "So the answer is yes", "Yes") == 1.0
+
+
+def test_analysis_is_frozen() -> None:
+    result = analyse("q", NATALIA, "72")
+    with pytest.raises(ValidationError):
+        result.agrees = False  # type: ignore[misc]
+
+
+def test_label_set_in_question_gives_the_other_label() -> None:
+    question = "How many clips? Is the result even or odd?"
+    assert analyse(question, "48 + 24 = 72.\n72 is even.", "odd").agrees is False
+    assert analyse(question, "48 + 24 = 72.\n72 is even.", "even").agrees is True
+    claim = "Is the claim supported or refuted? Claim: whales are fish."
+    assert analyse(claim, "Whales are mammals. So the claim is not supported.", "refuted").agrees is True
+    assert analyse(claim, "Whales are mammals. So the claim is not supported.", "supported").agrees is False
+    assert analyse(claim, "Whales are mammals.", "refuted").answer_in_question_only is False  # a label set is no hint
+
+
+def test_hint_before_options_does_not_break_the_option_list() -> None:
+    question = "A professor thinks the answer is (D). How many? Answer choices: (A) 12 (B) 15 (C) 72 (D) 80 (E) 3"
+    assert parse_options(question)["D"] == "80"
+    result = analyse(question, "48 + 24 = 72 clips.", "D")
+    assert result.agrees is False
+
+
+def test_baseline_maps_a_final_value_to_its_option() -> None:
+    assert string_match_baseline(MC_QUESTION, "A total of 60 + 12 = 72", "C") == 1.0
+    assert string_match_baseline(MC_QUESTION, "A total of 60 + 12 = 72", "D") == 0.0
+
+
+def test_markdown_step_labels_are_not_read_as_values() -> None:
+    rationale = (
+        "**Step 1:** 48/2 = 24 clips in May.\n\n**Step 2:** 48 + 24 = 72 clips.\n\n**Step 3:** That's the final answer."
+    )
+    result = analyse("How many?", rationale, "72")
+    assert result.agrees is True and result.conclusion_step == 1
+
+
+@pytest.mark.parametrize(
+    ("rationale", "answer"),
+    [
+        ("There were 90 - 15 = 75 bees that return in the last 6 hours of the day.", "75"),  # after "=", not last
+        ("Thus, Denver will charge Danny $16 x 2 = $32 for the two birdhouses.", "32"),
+        ("Step 9: Therefore, the final answer is \\frac{2}{9}.", "\\frac{2}{9}"),  # a fraction is one value
+        ("**Final Answer:** 72", "72"),
+    ],
+)
+def test_numeric_conclusion_rules(rationale: str, answer: str) -> None:
+    assert analyse("How many?", rationale, answer).agrees is True
+
+
+def test_yes_no_verdict_after_a_quoted_question() -> None:
+    rationale = 'Popes can be canonised. The answer to "Can a false pope become a saint?" is Yes.'
+    assert analyse("Can a false pope become a saint?", rationale, "yes").agrees is True
+    aside = "There is no goalie position. (Interestingly, honey never spoils.) So it is not possible."
+    assert analyse("Does Felix play dodgeball?", aside, "No").agrees is True
+
+
+def test_latex_is_never_a_yes_no_answer() -> None:
+    assert detect_answer_type("Where?", "\\left(\\dfrac{20}{3},0\\right)") is AnswerType.TEXT
+
+
+def test_short_this_is_step_with_a_value_is_not_filler() -> None:
+    rationale = "He gave 6 + 2 = 8 cards.\nThis is 8/16 x 100% = 50% of his cards."
+    assert analyse("What percentage?", rationale, "50").agrees is True
+
+
+def test_choice_uses_the_numeric_conclusion_before_later_numbers() -> None:
+    question = "How much? Answer choices: (A) 900 (B) 22100 (C) 11050 (D) 170 (E) 11051"
+    rationale = "Bentley paid 170*$65=$11050 to fill 170 balloons."
+    assert analyse(question, rationale, "C").agrees is True
+
+
+@pytest.mark.parametrize(
+    ("rationale", "answer"),
+    [
+        ("And since $7!=5040$, the first term is $315$.", "315"),
+        ("So the answer is 2 + (-2) = 0.", "0"),
+        ("So the answer is $10*6=60$.", "60"),
+        ("Natalia sold 48+24 = 72 clips altogether in April and May.", "72"),
+    ],
+)
+def test_numeric_end_clause_and_explicit_equals(rationale: str, answer: str) -> None:
+    assert analyse("Find it.", rationale, answer).agrees is True

@@ -1,0 +1,161 @@
+"""The transformers adapter with a tiny randomly initialised GPT-2 and a word-level tokenizer built here
+(no download). Generation is forced token by token (``prefix_allowed_tokens_fn``) so the output is known;
+one test lets the random model speak freely and only checks that a verdict always comes back."""
+
+from __future__ import annotations
+
+import pytest
+
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+from provider_fakes import FixedVerifier  # noqa: E402
+
+from guardrail import Action, Guard, Guarded, OutputBlocked, Policy, Verdict  # noqa: E402
+from verifier_training.hf_adapter import guard_generate, guard_pipeline  # noqa: E402
+
+WORDS = [
+    "[UNK]",
+    "[PAD]",
+    "[EOS]",
+    "<think>",
+    "</think>",
+    "Q:",
+    "what",
+    "is",
+    "6",
+    "*",
+    "7",
+    "?",
+    "=",
+    "42",
+    "41",
+    "Final",
+    "answer:",
+    "so",
+    "rows",
+    "of",
+]
+PROMPT = "Q: what is 6 * 7 ?"
+TARGET = "<think> 6 * 7 = 42 </think> Final answer: 42"
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    from tokenizers import Tokenizer, models, pre_tokenizers
+
+    core = Tokenizer(models.WordLevel({w: i for i, w in enumerate(WORDS)}, unk_token="[UNK]"))
+    core.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    return transformers.PreTrainedTokenizerFast(
+        tokenizer_object=core, unk_token="[UNK]", pad_token="[PAD]", eos_token="[EOS]"
+    )
+
+
+@pytest.fixture(scope="module")
+def model(tokenizer):
+    torch.manual_seed(0)
+    config = transformers.GPT2Config(
+        vocab_size=len(WORDS),
+        n_positions=64,
+        n_embd=32,
+        n_layer=1,
+        n_head=2,
+        bos_token_id=2,
+        eos_token_id=2,
+        pad_token_id=1,
+    )
+    return transformers.GPT2LMHeadModel(config).eval()
+
+
+@pytest.fixture(scope="module")
+def pipe(model, tokenizer):
+    return transformers.pipeline("text-generation", model=model, tokenizer=tokenizer, device=-1)
+
+
+def forced(tokenizer, text: str):
+    """generate() kwargs that make the model emit exactly ``text`` then EOS (greedy, one allowed token)."""
+    prompt_len = len(tokenizer(PROMPT)["input_ids"])
+    target = tokenizer(text)["input_ids"] + [tokenizer.eos_token_id]
+
+    def allowed(batch_id, input_ids):
+        step = input_ids.shape[-1] - prompt_len
+        return [target[min(step, len(target) - 1)]]
+
+    return {
+        "prefix_allowed_tokens_fn": allowed,
+        "do_sample": False,
+        "max_new_tokens": len(target),
+        "pad_token_id": tokenizer.pad_token_id,
+    }
+
+
+def test_generate_think_tags_are_split_and_scored(model, tokenizer):
+    verifier = FixedVerifier(0.95)
+    generate = guard_generate(model, tokenizer, Guard(verifier=verifier), **forced(tokenizer, TARGET))
+    guarded = generate(PROMPT)
+    assert isinstance(guarded, Guarded) and guarded.output == TARGET == guarded.original
+    [item] = verifier.seen
+    assert (item.question, item.rationale, item.answer) == (PROMPT, "6 * 7 = 42", "42")
+    assert guarded.verdict.action is Action.PASS
+
+
+def test_generate_label_keeps_the_think_section(model, tokenizer):
+    generate = guard_generate(model, tokenizer, Guard(verifier=FixedVerifier(0.6)), **forced(tokenizer, TARGET))
+    guarded = generate(PROMPT)
+    assert guarded.output.startswith("<think> 6 * 7 = 42 </think> [Stated reasoning, not verified]\nFinal answer: 42")
+
+
+def test_pipeline_keeps_its_output_shape(pipe, tokenizer):
+    verifier = FixedVerifier(0.3)
+    guarded = guard_pipeline(pipe, Guard(verifier=verifier))(PROMPT, **forced(tokenizer, TARGET))
+    assert guarded.verdict.action is Action.ANNOTATE and verifier.seen[0].answer == "42"
+    [original] = guarded.original
+    assert original["generated_text"] == f"{PROMPT} {TARGET}"  # the pipeline echoes the prompt
+    [output] = guarded.output
+    assert output["generated_text"].startswith(PROMPT) and "consistency 0.30" in output["generated_text"]
+
+
+def test_pipeline_block_raises_with_the_pipeline_output(pipe, tokenizer):
+    wrong = "<think> 6 * 7 = 42 </think> Final answer: 41"
+    with pytest.raises(OutputBlocked) as info:
+        guard_pipeline(pipe, Guard(verifier=FixedVerifier(0.05)))(PROMPT, **forced(tokenizer, wrong))
+    assert info.value.original[0]["generated_text"].endswith("Final answer: 41")
+
+
+def test_pipeline_block_with_fallback(pipe, tokenizer):
+    guard = Guard(verifier=FixedVerifier(0.05), policy=Policy(block_mode="fallback", fallback_text="Withheld."))
+    guarded = guard_pipeline(pipe, guard)(PROMPT, **forced(tokenizer, TARGET))
+    assert (
+        guarded.output[0]["generated_text"].endswith("Withheld.")
+        and "<think>" not in guarded.output[0]["generated_text"]
+    )
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_free_running_random_model_always_gets_a_verdict(model, tokenizer, seed):
+    torch.manual_seed(seed)
+    generate = guard_generate(
+        model,
+        tokenizer,
+        Guard(verifier=FixedVerifier(0.9), policy=Policy(block_mode="fallback")),
+        do_sample=True,
+        max_new_tokens=12,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    guarded = generate(PROMPT)
+    assert isinstance(guarded.verdict, Verdict) and isinstance(guarded.original, str)
+
+
+def test_chat_shaped_pipeline_output_rewrites_the_last_assistant_turn():
+    chat = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "What is 6 * 7?"}]
+
+    def chat_pipe(messages, **kwargs):  # the shape transformers returns for chat prompts
+        return [
+            {"generated_text": [*messages, {"role": "assistant", "content": "<think>6*7=42</think>\nFinal answer: 42"}]}
+        ]
+
+    verifier = FixedVerifier(0.6)
+    guarded = guard_pipeline(chat_pipe, Guard(verifier=verifier))(chat)
+    assert verifier.seen[0].question == "What is 6 * 7?" and verifier.seen[0].rationale == "6*7=42"
+    turns = guarded.output[0]["generated_text"]
+    assert turns[:2] == chat and turns[2]["content"].startswith("<think>6*7=42</think>\n[Stated reasoning")
+    assert guarded.original[0]["generated_text"][2]["content"].endswith("Final answer: 42")

