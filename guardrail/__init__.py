@@ -21,7 +21,7 @@ from ._manifest import ModelManifest
 from ._types import Action, AnswerType, Assessment, CheckInput, Extraction, Guarded, Opinion, Step, Verdict
 from ._verifier import AsyncScorer, AsyncVerifier, Scorer, Verifier
 
-# --- runtime (issue 2) exports below ---
+# runtime
 from ._extract import Extractor, extract
 from ._guard import CheckRequest, Guard, VerifierScorer, question_from_call
 from ._model_store import default_model_dir
@@ -29,12 +29,63 @@ from ._onnx import OnnxVerifier
 from ._policy import Policy
 from ._steps import split_steps
 
-# --- judge (issue 4) exports below ---
+# optional Claude audit judge (anthropic is imported lazily, on first use)
 from ._cascade import Cascade, judge_decides, weighted
 from ._judge import ClaudeJudge, JudgeReport
 from ._resilience import CallBudget, CircuitBreaker, ContentCache, RetryPolicy
 
-# --- adapters (issue 5) exports below ---
+# provider adapters and streaming (SDKs are imported lazily)
 from .adapters import AsyncGuardedStream, GuardedStream, StreamEvent, guard_anthropic, guard_openai
 
-__all__ = [name for name in dir() if not name.startswith("_")]
+__all__ = [
+    "Action",
+    "AnswerType",
+    "Assessment",
+    "AsyncGuardedStream",
+    "AsyncScorer",
+    "AsyncVerifier",
+    "CallBudget",
+    "Cascade",
+    "CheckInput",
+    "CheckRequest",
+    "CircuitBreaker",
+    "ClaudeJudge",
+    "ContentCache",
+    "Extraction",
+    "ExtractionError",
+    "Extractor",
+    "Guard",
+    "Guarded",
+    "GuardedStream",
+    "GuardrailError",
+    "InputError",
+    "JudgeError",
+    "JudgeReport",
+    "JudgeResponseError",
+    "JudgeUnavailableError",
+    "ModelError",
+    "ModelIntegrityError",
+    "ModelLoadError",
+    "ModelManifest",
+    "ModelNotFoundError",
+    "OnnxVerifier",
+    "Opinion",
+    "OutputBlocked",
+    "Policy",
+    "RetryPolicy",
+    "Scorer",
+    "Step",
+    "StreamEvent",
+    "Verdict",
+    "Verifier",
+    "VerifierError",
+    "VerifierScorer",
+    "default_model_dir",
+    "extract",
+    "guard_anthropic",
+    "guard_openai",
+    "judge_decides",
+    "question_from_call",
+    "split_steps",
+    "weighted",
+]

@@ -111,20 +111,25 @@ def _from_mapping(data: Mapping[str, Any], max_chars: int) -> Extraction:
 
 
 def _from_blocks(blocks: Any, max_chars: int) -> Extraction:
-    thinking, texts = [], []
+    thinking, texts, redacted = [], [], False
     for block in blocks:
         kind = _field(block, "type")
         if kind == "thinking":
             thinking.append(as_text(_field(block, "thinking") or "", "thinking block", max_chars=max_chars))
         elif kind == "text":
             texts.append(as_text(_field(block, "text") or "", "text block", max_chars=max_chars))
-        # redacted_thinking is encrypted: there is no stated reasoning to check in it.
+        elif kind == "redacted_thinking":  # encrypted: there is no stated reasoning to check in it
+            redacted = True
     text = "\n".join(texts).strip()
-    if not thinking:
+    reasoning = "\n".join(thinking).strip()
+    if not reasoning and redacted:
+        answer = _from_markers(text) if text else None
+        return _make("", answer.answer if answer else (_clean_answer(text) or None), "anthropic_thinking_redacted")
+    if not reasoning:
         if not text:
             raise InputError("empty: message has no text or thinking content")
         return extract_text(text, max_chars=max_chars)
-    return _with_reasoning("\n".join(thinking).strip(), text, "anthropic_thinking")
+    return with_reasoning(reasoning, text, "anthropic_thinking")
 
 
 def _from_openai_choice(choice: Any, max_chars: int) -> Extraction:
@@ -132,7 +137,7 @@ def _from_openai_choice(choice: Any, max_chars: int) -> Extraction:
     content = as_text(_field(message, "content") or "", "message content", max_chars=max_chars)
     reasoning = _field(message, "reasoning_content") or _field(message, "reasoning")
     if isinstance(reasoning, str) and reasoning.strip():
-        return _with_reasoning(
+        return with_reasoning(
             as_text(reasoning, "reasoning", max_chars=max_chars).strip(), content, "openai_reasoning"
         )
     if not content.strip():
@@ -140,12 +145,17 @@ def _from_openai_choice(choice: Any, max_chars: int) -> Extraction:
     return extract_text(content, max_chars=max_chars)
 
 
-def _with_reasoning(reasoning: str, final_text: str, fmt: str) -> Extraction:
-    """Separate reasoning plus a final text: the final text's marked answer, else the whole final text."""
+def with_reasoning(reasoning: str, final_text: str, fmt: str) -> Extraction:
+    """A separate reasoning channel (thinking blocks, ``reasoning_content``, ``<think>``) plus a final text.
+
+    The rationale is the reasoning channel only; the answer is the final text's marked answer ("Final answer:
+    42", a boxed value, ...), else the whole final text. The final text's own lead-in ("The box holds 41
+    eggs.") is deliberately not added to the rationale: it restates the answer, and a rationale that ends on
+    the answer looks consistent whatever the reasoning concluded.
+    """
     marked = _from_markers(final_text) if final_text else None
     if marked is not None:
-        rationale = "\n".join(part for part in (reasoning, marked.rationale) if part)
-        return _make(rationale, marked.answer, fmt)
+        return _make(reasoning, marked.answer, fmt)
     if final_text:
         return _make(reasoning, _clean_answer(final_text), fmt)
     inner = _from_markers(reasoning)  # the answer only appears inside the reasoning
@@ -175,10 +185,10 @@ _FENCE = re.compile(r"```(?:json|JSON)?\s*(\{.*?\})\s*```", re.DOTALL)
 def _from_think_tags(text: str) -> Extraction | None:
     match = _THINK.search(text)
     if match is not None:
-        return _with_reasoning(match.group(2).strip(), text[match.end() :].strip(), "think_tags")
+        return with_reasoning(match.group(2).strip(), text[match.end() :].strip(), "think_tags")
     close = _LONE_CLOSE.search(text)
     if close is not None:
-        return _with_reasoning(text[: close.start()].strip(), text[close.end() :].strip(), "think_tags")
+        return with_reasoning(text[: close.start()].strip(), text[close.end() :].strip(), "think_tags")
     return None
 
 

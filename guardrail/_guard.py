@@ -20,9 +20,9 @@ from typing import Any, Literal
 import structlog
 from pydantic import BaseModel, ConfigDict
 
-from ._errors import GuardrailError, InputError, OutputBlocked, VerifierError
+from ._errors import GuardrailError, InputError, VerifierError
 from ._extract import MAX_INPUT_CHARS, as_text, extract, from_fields
-from ._policy import Policy, output_text, render
+from ._policy import Policy, deliver, output_text
 from ._types import Action, Assessment, CheckInput, Extraction, Guarded, Opinion, Verdict
 from ._verifier import Scorer, Verifier
 
@@ -320,7 +320,7 @@ class Guard:
         pending = iter(assessments or ())
         verdicts = []
         for item in prepared:
-            scored = item.error is None and _has_answer(item)
+            scored = _scorable(item)
             assessment = next(pending) if scored and assessments is not None else None
             verdict = self._verdict(item, assessment, error if scored else None, latency_ms)
             self._log_verdict(verdict, item)
@@ -335,6 +335,8 @@ class Guard:
             return _unscored(
                 item, policy.no_answer, ("no_answer_found: no recognisable answer in the output",), latency_ms
             )
+        if not _has_rationale(item):
+            return _unscored(item, policy.no_rationale_action(), (_no_rationale_reason(item.extraction),), latency_ms)
         if assessment is None:
             return _unscored(item, policy.error_action(), (error or "verifier_error: not scored",), latency_ms)
         if assessment.consistency is None:
@@ -370,17 +372,7 @@ class Guard:
         _log.info("guardrail.verdict", **fields)
 
     def _guarded(self, verdict: Verdict, item: _Prepared, original: Any) -> Guarded:
-        policy = self.policy
-        if verdict.action is Action.BLOCK:
-            if policy.block_mode == "raise":
-                raise OutputBlocked(verdict, original)
-            return Guarded(
-                output=policy.fallback_text, original=original, verdict=verdict, display=policy.fallback_text
-            )
-        text = output_text(original)
-        display = render(policy, verdict, item.extraction, text)
-        delivered = display if display is not None and text is not None else original
-        return Guarded(output=delivered, original=original, verdict=verdict, display=display)
+        return deliver(self.policy, verdict, item.extraction, original, output_text(original))
 
 
 def _unscored(
@@ -411,6 +403,22 @@ def _has_answer(item: _Prepared) -> bool:
     return item.extraction is not None and item.extraction.answer is not None
 
 
+def _has_rationale(item: _Prepared) -> bool:
+    return item.extraction is not None and bool(item.extraction.rationale.strip())
+
+
+def _scorable(item: _Prepared) -> bool:
+    """Only outputs with an answer and some stated reasoning are sent to the verifiers: an empty rationale
+    would only give the verifier noise, and the policy has its own action for it (``no_rationale``)."""
+    return item.error is None and _has_answer(item) and _has_rationale(item)
+
+
+def _no_rationale_reason(extraction: Extraction) -> str:
+    if extraction.format.endswith("_redacted"):
+        return "rationale_redacted: the model's reasoning was redacted by the provider; nothing to verify"
+    return "no_rationale: the output states an answer without reasoning to verify"
+
+
 def _inputs(prepared: list[_Prepared]) -> list[CheckInput]:
     return [
         CheckInput(
@@ -421,7 +429,7 @@ def _inputs(prepared: list[_Prepared]) -> list[CheckInput]:
             steps=p.extraction.steps,
         )
         for p in prepared
-        if p.error is None and p.extraction is not None and p.extraction.answer is not None
+        if _scorable(p)
     ]
 
 

@@ -10,6 +10,8 @@ The mapping, stated once (``consistency`` = calibrated probability that the rati
 Two cases have no score:
 
 * no recognisable answer in the output -> the ``no_answer`` action (default ``label``);
+* an answer with no stated reasoning (empty, or redacted by the provider) -> the ``no_rationale`` action
+  (default ``None``: it could not be verified, so ``on_error`` decides, as below);
 * the input could not be checked (not text, too large...) or the verifier failed -> ``on_error``:
   ``fail_open`` delivers with ``fail_open_action`` (default ``label``: it really was not verified),
   ``fail_closed`` blocks.
@@ -25,7 +27,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ._types import Action, Extraction, Verdict
+from ._errors import OutputBlocked
+from ._types import Action, Extraction, Guarded, Verdict
 
 _CODES = {
     Action.PASS: "consistent",
@@ -42,6 +45,7 @@ class Policy(BaseModel):
     label_above: float = Field(default=0.5, ge=0.0, le=1.0)
     annotate_above: float = Field(default=0.2, ge=0.0, le=1.0)  # 0.0 never blocks on the score
     no_answer: Action = Action.LABEL
+    no_rationale: Action | None = None  # None: treat as unverifiable, i.e. follow on_error
     on_error: Literal["fail_open", "fail_closed"] = "fail_open"
     fail_open_action: Action = Action.LABEL
     block_mode: Literal["raise", "fallback"] = "raise"
@@ -77,6 +81,9 @@ class Policy(BaseModel):
     def error_action(self) -> Action:
         return Action.BLOCK if self.on_error == "fail_closed" else self.fail_open_action
 
+    def no_rationale_action(self) -> Action:
+        return self.no_rationale if self.no_rationale is not None else self.error_action()
+
 
 def render(policy: Policy, verdict: Verdict, extraction: Extraction | None, text: str | None) -> str | None:
     """Human-readable rendering of an output for label / annotate; ``None`` for pass and block."""
@@ -87,6 +94,21 @@ def render(policy: Policy, verdict: Verdict, extraction: Extraction | None, text
         body = text if text is not None else _plain(extraction)
         return f"{body}\n\n{annotation(policy, verdict, extraction)}"
     return None
+
+
+def deliver(policy: Policy, verdict: Verdict, extraction: Extraction | None, original: Any, text: str | None) -> Guarded:
+    """Apply the verdict's action to an output: ``text`` is the output's visible text when it has one.
+
+    Block raises :class:`OutputBlocked` (``block_mode="raise"``) or delivers ``fallback_text``; label and
+    annotate deliver the rendering when the output is text, else the original object plus ``display``.
+    """
+    if verdict.action is Action.BLOCK:
+        if policy.block_mode == "raise":
+            raise OutputBlocked(verdict, original)
+        return Guarded(output=policy.fallback_text, original=original, verdict=verdict, display=policy.fallback_text)
+    display = render(policy, verdict, extraction, text)
+    delivered = display if display is not None and text is not None else original
+    return Guarded(output=delivered, original=original, verdict=verdict, display=display)
 
 
 def annotation(policy: Policy, verdict: Verdict, extraction: Extraction | None) -> str:

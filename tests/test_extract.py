@@ -90,9 +90,24 @@ def test_anthropic_message_text_only_uses_text_markers():
     assert extract(message).answer == "7"
 
 
-def test_anthropic_message_only_redacted_thinking_is_input_error():
-    with pytest.raises(InputError):
-        extract(SimpleNamespace(content=[_block("redacted_thinking", data="x")]))
+def test_anthropic_message_only_redacted_thinking_has_no_rationale_and_no_answer():
+    found = extract(SimpleNamespace(content=[_block("redacted_thinking", data="x")]))
+    assert (found.rationale, found.answer, found.format) == ("", None, "anthropic_thinking_redacted")
+
+
+def test_anthropic_redacted_thinking_with_text_keeps_the_answer_but_no_rationale():
+    message = SimpleNamespace(content=[_block("redacted_thinking", data="x"), _block("text", text="Final answer: 7")])
+    found = extract(message)
+    assert (found.rationale, found.answer, found.format) == ("", "7", "anthropic_thinking_redacted")
+
+
+def test_reasoning_channel_rationale_excludes_the_visible_lead_in():
+    # The visible text restates its own answer; adding it to the rationale would make any thinking "consistent".
+    message = SimpleNamespace(
+        content=[_block("thinking", thinking="6 * 7 = 42."), _block("text", text="The box holds 41.\nFinal answer: 41")]
+    )
+    found = extract(message)
+    assert (found.rationale, found.answer) == ("6 * 7 = 42.", "41")
 
 
 def test_openai_completion_with_reasoning_content():

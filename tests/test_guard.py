@@ -76,7 +76,7 @@ def test_fail_open_can_pass_unmarked():
 def test_per_item_verifier_error_only_hits_that_item():
     fake = MappedVerifier(lambda item: None if item.answer == "8" else 0.9)
     verdicts = Guard(fake, policy=Policy(on_error="fail_closed")).check_many(
-        [{"question": Q, "output": "#### 7"}, {"question": Q, "output": "#### 8"}]
+        [{"question": Q, "output": "3 + 4 = 7.\n#### 7"}, {"question": Q, "output": "3 + 4 = 7.\n#### 8"}]
     )
     assert [v.action for v in verdicts] == [Action.PASS, Action.BLOCK]
     assert verdicts[1].reasons[0].startswith("verifier_error: fake")
@@ -113,7 +113,7 @@ def test_check_many_preserves_order_ids_and_batches_once():
         {"id": "f", "question": None, "output": OUT},
         {"id": "g", "question": Q, "output": "x\x00y\n#### 7"},
         {"id": "h", "question": Q, "rationale": "r"},
-        {"id": "i", "question": Q, "output": "#### 7"},
+        {"id": "i", "question": Q, "output": "3 + 4 = 7.\n#### 7"},
         CheckInput(id="j", question=Q, rationale="3 + 4 = 7.", answer="7"),
     ]
     verdicts = Guard(fake).check_many(items)
@@ -340,7 +340,7 @@ def test_judge_is_asked_inside_the_band():
     primary = MappedVerifier(lambda item: 0.5 if item.answer == "7" else 0.95, name="onnx:fake")
     judge = FixedVerifier(0.1, name="judge")
     guard = Guard(primary, judge=judge, escalate="cascade", band=(0.2, 0.8))
-    uncertain, sure = guard.check_many([{"question": Q, "output": "#### 7"}, {"question": Q, "output": "#### 9"}])
+    uncertain, sure = guard.check_many([{"question": Q, "output": "3 + 4 = 7.\n#### 7"}, {"question": Q, "output": "3 + 4 = 7.\n#### 9"}])
     assert uncertain.decided_by == ("judge",) and uncertain.action is Action.BLOCK
     assert sure.decided_by == ("onnx:fake",) and sure.action is Action.PASS
     assert len(judge.calls) == 1 and len(judge.calls[0]) == 1
@@ -442,3 +442,14 @@ def test_ids_are_strings_and_generated_when_missing():
     assert guard.check(Q, OUT, id=5).id == "5"
     first, second = guard.check(Q, OUT).id, guard.check(Q, OUT).id
     assert first != second and len(first) == 16
+
+
+def test_answer_without_rationale_is_not_scored_and_follows_the_no_rationale_policy():
+    fake = FixedVerifier(0.99)
+    open_verdict, = Guard(fake).check_many([{"question": Q, "output": "#### 7"}])
+    closed = Guard(fake, policy=Policy(on_error="fail_closed")).check(Q, "#### 7")
+    explicit = Guard(fake, policy=Policy(on_error="fail_closed", no_rationale=Action.PASS)).check(Q, "#### 7")
+    assert fake.calls == []
+    assert open_verdict.action is Action.LABEL and open_verdict.consistency is None
+    assert open_verdict.reasons[0].startswith("no_rationale")
+    assert closed.action is Action.BLOCK and explicit.action is Action.PASS

@@ -9,17 +9,16 @@ Every decision (score, action, label/annotation text, fallback) comes from the G
 from __future__ import annotations
 
 import inspect
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import structlog
 from pydantic import BaseModel, ConfigDict
 
-from .._errors import InputError, OutputBlocked
+from .._errors import InputError
 from .._extract import as_text, extract, from_fields
 from .._guard import question_from_call
-from .._policy import render
+from .._policy import deliver
 from .._steps import split_steps
 from .._types import Action, Extraction, Verdict
 
@@ -164,12 +163,12 @@ def decide(guard: Any, question: str, converted: Converted, *, original: Any) ->
     the policy's fallback text. Label / annotate render the visible text, not the extraction, so the
     delivered output keeps the model's wording.
     """
-    verdict = _unreadable_verdict(guard, converted) or guard.check(question, **_check_args(converted))
+    verdict = guard.check(question, **_check_args(converted))
     return _apply_policy(guard, with_reasons(verdict, converted.reasons), converted, original)
 
 
 async def adecide(guard: Any, question: str, converted: Converted, *, original: Any) -> Outcome:
-    verdict = _unreadable_verdict(guard, converted) or await guard.acheck(question, **_check_args(converted))
+    verdict = await guard.acheck(question, **_check_args(converted))
     return _apply_policy(guard, with_reasons(verdict, converted.reasons), converted, original)
 
 
@@ -179,26 +178,8 @@ def _check_args(converted: Converted) -> dict[str, Any]:
     return {"output": converted.extraction}
 
 
-def _unreadable_verdict(guard: Any, converted: Converted) -> Verdict | None:
-    """Redacted reasoning and no other rationale: there is nothing to score (an empty rationale would only
-    give the verifier noise), so the policy's no-rationale action applies: ``policy.no_rationale`` where the
-    policy has one, else its action for outputs that could not be verified (``error_action()``)."""
-    extraction = converted.extraction
-    if RATIONALE_REDACTED not in converted.reasons or extraction is None:
-        return None
-    if extraction.rationale.strip() or extraction.answer is None:
-        return None
-    policy = guard.policy
-    action = getattr(policy, "no_rationale", None) or policy.error_action()
-    reason = f"{RATIONALE_REDACTED}: the model's reasoning was redacted by the provider; nothing to verify"
-    return Verdict(id=uuid.uuid4().hex[:16], consistency=None, action=action, reasons=(reason,))
-
-
 def _apply_policy(guard: Any, verdict: Verdict, converted: Converted, original: Any) -> Outcome:
-    policy = guard.policy
-    if verdict.action is Action.BLOCK:
-        if policy.block_mode == "raise":
-            raise OutputBlocked(verdict, original)
-        return Outcome(verdict=verdict, text=policy.fallback_text)
-    display = render(policy, verdict, converted.extraction, converted.text)  # None on pass
-    return Outcome(verdict=verdict, text=display, display=display)
+    guarded = deliver(guard.policy, verdict, converted.extraction, original, converted.text)
+    if guarded.output is original:
+        return Outcome(verdict=verdict, text=None)
+    return Outcome(verdict=verdict, text=guarded.output, display=guarded.display)
