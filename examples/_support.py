@@ -17,6 +17,7 @@ import json
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Sequence
 from typing import Any
 
 from guardrail import CheckInput, Guard, ModelError, Opinion, Policy
@@ -36,8 +37,12 @@ class _Handler(BaseHTTPRequestHandler):
         user = _last_user_text(request.get("messages", []))
         reasoning, answer = model_reply(user)
         if self.path.endswith("/messages"):
-            events = _anthropic_events(reasoning, answer)
-            body: Any = events if request.get("stream") else _anthropic_message(reasoning, answer)
+            if request.get("stream"):
+                words = answer.split(" ")
+                body: Any = anthropic_stream_events(REASONING, words[:1] + [" " + w for w in words[1:]])
+            else:
+                thinking = {"type": "thinking", "thinking": reasoning, "signature": "sig"}
+                body = anthropic_message([thinking, {"type": "text", "text": answer}])
         elif self.path.endswith("/chat/completions"):
             think = "think" in str(request.get("model", ""))
             chunks = _openai_chunks(reasoning, answer, think)
@@ -123,51 +128,61 @@ def _last_user_text(messages: list[dict[str, Any]]) -> str:
     return ""
 
 
-def _anthropic_message(reasoning: str, answer: str) -> dict[str, Any]:
+def anthropic_message(content: list[dict[str, Any]], stop_reason: str = "end_turn") -> dict[str, Any]:
+    """A Messages API response body holding ``content`` (the tests' fakes build theirs with this too)."""
     return {
         "id": "msg_fake",
         "type": "message",
         "role": "assistant",
         "model": "fake-claude",
-        "content": [{"type": "thinking", "thinking": reasoning, "signature": "fake"}, {"type": "text", "text": answer}],
-        "stop_reason": "end_turn",
+        "content": content,
+        "stop_reason": stop_reason,
         "stop_sequence": None,
-        "usage": {"input_tokens": 12, "output_tokens": 40},
+        "usage": {"input_tokens": 10, "output_tokens": 20},
     }
 
 
-def _anthropic_events(reasoning: str, answer: str) -> list[dict[str, Any]]:
-    start = _anthropic_message("", "") | {"content": [], "stop_reason": None}
-    events: list[dict[str, Any]] = [
-        {"type": "message_start", "message": start},
-        {
-            "type": "content_block_start",
-            "index": 0,
-            "content_block": {"type": "thinking", "thinking": "", "signature": ""},
-        },
-    ]
-    events += [
-        {"type": "content_block_delta", "index": 0, "delta": {"type": "thinking_delta", "thinking": part}}
-        for part in REASONING
-    ]
-    events += [
-        {"type": "content_block_delta", "index": 0, "delta": {"type": "signature_delta", "signature": "fake"}},
-        {"type": "content_block_stop", "index": 0},
-        {"type": "content_block_start", "index": 1, "content_block": {"type": "text", "text": ""}},
-    ]
-    events += [
-        {"type": "content_block_delta", "index": 1, "delta": {"type": "text_delta", "text": word}}
-        for word in answer.split(" ")[:1] + [" " + w for w in answer.split(" ")[1:]]
-    ]
-    events += [
-        {"type": "content_block_stop", "index": 1},
-        {
-            "type": "message_delta",
-            "delta": {"stop_reason": "end_turn", "stop_sequence": None},
-            "usage": {"output_tokens": 40},
-        },
-        {"type": "message_stop"},
-    ]
+def anthropic_stream_events(
+    thinking: Sequence[str], text: Sequence[str], *, redacted: bool = False, complete: bool = True
+) -> list[dict[str, Any]]:
+    """message_start, a thinking block (or a redacted one) streamed in ``thinking`` deltas with a signature,
+    a text block streamed in ``text`` deltas, message_delta and message_stop (left out when not ``complete``)."""
+    start = anthropic_message([]) | {"stop_reason": None}
+    events: list[dict[str, Any]] = [{"type": "message_start", "message": start}]
+    if redacted:
+        block = {"type": "redacted_thinking", "data": "EncryptedOpaque=="}
+        events += [
+            {"type": "content_block_start", "index": 0, "content_block": block},
+            {"type": "content_block_stop", "index": 0},
+        ]
+    else:
+        events.append(
+            {
+                "type": "content_block_start",
+                "index": 0,
+                "content_block": {"type": "thinking", "thinking": "", "signature": ""},
+            }
+        )
+        events += [
+            {"type": "content_block_delta", "index": 0, "delta": {"type": "thinking_delta", "thinking": t}}
+            for t in thinking
+        ]
+        events += [
+            {"type": "content_block_delta", "index": 0, "delta": {"type": "signature_delta", "signature": "sig"}},
+            {"type": "content_block_stop", "index": 0},
+        ]
+    events.append({"type": "content_block_start", "index": 1, "content_block": {"type": "text", "text": ""}})
+    events += [{"type": "content_block_delta", "index": 1, "delta": {"type": "text_delta", "text": t}} for t in text]
+    if complete:
+        events += [
+            {"type": "content_block_stop", "index": 1},
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                "usage": {"output_tokens": 20},
+            },
+            {"type": "message_stop"},
+        ]
     return events
 
 

@@ -27,7 +27,7 @@ from typing import Literal
 import structlog
 
 from ._types import Assessment, CheckInput, Opinion
-from ._verifier import Verifier
+from ._verifier import Verifier, sole_assessment
 
 Mode = Literal["never", "cascade", "always"]
 # (primary opinion, judge opinion) -> (score, names of the verifiers whose opinion made the score)
@@ -161,19 +161,8 @@ class Cascade:
 
 
 def _from_primary(primary: Opinion) -> Assessment:
-    if primary.consistency is None:
-        return Assessment(
-            consistency=None,
-            opinions=(primary,),
-            reasons=(primary.error or "primary gave no score", "no verifier could decide"),
-        )
-    return Assessment(
-        consistency=primary.consistency,
-        opinions=(primary,),
-        decided_by=(primary.verifier,),
-        flagged_steps=primary.flagged_steps,
-        reasons=primary.reasons,
-    )
+    failure_reasons = (primary.error or "primary gave no score", "no verifier could decide")
+    return sole_assessment(primary, failure_reasons=failure_reasons)
 
 
 def _union_steps(opinions: Sequence[Opinion]) -> tuple[int, ...]:

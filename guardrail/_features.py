@@ -84,6 +84,16 @@ _VAR_PREFIX = re.compile(r"^\s*[a-z]\s*=\s*", re.IGNORECASE)
 _UNIT_TAIL = re.compile(r"^([-+]?[\d.,/]+)\s*(%|percent|[a-z][a-z .]{0,30})?$", re.IGNORECASE)
 
 
+def number_words(n: int) -> str | None:
+    """``n`` in words for 0..99 ("forty-two"), the forms ``_words_to_digits`` reads back; None otherwise."""
+    if 0 <= n < 20:
+        return _SMALL[n]
+    if 20 <= n < 100:
+        tens, ones = divmod(n, 10)
+        return _TENS[tens - 2] + (f"-{_SMALL[ones]}" if ones else "")
+    return None
+
+
 def _fraction(text: str) -> Fraction | None:
     try:
         return Fraction(text.replace(",", ""))

@@ -24,7 +24,7 @@ from ._errors import GuardrailError, InputError, VerifierError
 from ._extract import MAX_INPUT_CHARS, as_text, extract, from_fields
 from ._policy import Policy, deliver, output_text
 from ._types import Action, Assessment, CheckInput, Extraction, Guarded, Opinion, Verdict
-from ._verifier import Scorer, Verifier
+from ._verifier import Scorer, Verifier, sole_assessment
 
 _log = structlog.get_logger("guardrail")
 
@@ -78,16 +78,8 @@ class VerifierScorer:
 
 
 def _assessment(opinion: Opinion) -> Assessment:
-    if opinion.consistency is None:
-        reason = f"verifier_error: {opinion.verifier}: {opinion.error or 'no score'}"
-        return Assessment(consistency=None, opinions=(opinion,), reasons=(reason, *opinion.reasons))
-    return Assessment(
-        consistency=opinion.consistency,
-        opinions=(opinion,),
-        decided_by=(opinion.verifier,),
-        flagged_steps=opinion.flagged_steps,
-        reasons=opinion.reasons,
-    )
+    reason = f"verifier_error: {opinion.verifier}: {opinion.error or 'no score'}"
+    return sole_assessment(opinion, failure_reasons=(reason, *opinion.reasons))
 
 
 class Guard:

@@ -43,3 +43,17 @@ class Scorer(Protocol):
 @runtime_checkable
 class AsyncScorer(Protocol):
     async def acall(self, items: Sequence[CheckInput]) -> list[Assessment]: ...
+
+
+def sole_assessment(opinion: Opinion, failure_reasons: tuple[str, ...]) -> Assessment:
+    """The assessment when one verifier's opinion decides alone: its score, steps and reasons, or, when it
+    gave no score, no score with ``failure_reasons`` (the scorer says why no one could decide)."""
+    if opinion.consistency is None:
+        return Assessment(consistency=None, opinions=(opinion,), reasons=failure_reasons)
+    return Assessment(
+        consistency=opinion.consistency,
+        opinions=(opinion,),
+        decided_by=(opinion.verifier,),
+        flagged_steps=opinion.flagged_steps,
+        reasons=opinion.reasons,
+    )

@@ -18,6 +18,7 @@ from typing import Any
 import anthropic
 import httpx2
 
+from examples._support import anthropic_message
 from guardrail import CheckInput, RetryPolicy
 from guardrail._judge import TOOL_NAME
 
@@ -39,16 +40,7 @@ def report(consistency: float = 0.9, **overrides: Any) -> dict[str, Any]:
 
 
 def message_body(content: list[dict[str, Any]], stop_reason: str = "tool_use") -> dict[str, Any]:
-    return {
-        "id": "msg_test",
-        "type": "message",
-        "role": "assistant",
-        "model": "claude-test",
-        "content": content,
-        "stop_reason": stop_reason,
-        "stop_sequence": None,
-        "usage": {"input_tokens": 100, "output_tokens": 50},
-    }
+    return anthropic_message(content, stop_reason)
 
 
 def tool_message(payload: dict[str, Any], name: str = TOOL_NAME) -> dict[str, Any]:

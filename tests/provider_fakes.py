@@ -12,6 +12,8 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+# The Anthropic bodies are the example server's own, so tests and examples speak the same API subset.
+from examples._support import anthropic_message, anthropic_stream_events  # noqa: F401 - re-exported
 from guardrail import CheckInput, Opinion
 
 
@@ -44,63 +46,6 @@ def sse(events: Iterable[dict[str, Any]], *, named: bool = True) -> bytes:
         head = f"event: {event['type']}\n" if named else ""
         lines.append(f"{head}data: {json.dumps(event)}\n\n")
     return "".join(lines).encode()
-
-
-def anthropic_message(content: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "id": "msg_test",
-        "type": "message",
-        "role": "assistant",
-        "model": "claude-test",
-        "content": content,
-        "stop_reason": "end_turn",
-        "stop_sequence": None,
-        "usage": {"input_tokens": 10, "output_tokens": 20},
-    }
-
-
-def anthropic_stream_events(
-    thinking: Sequence[str], text: Sequence[str], *, redacted: bool = False, complete: bool = True
-) -> list[dict[str, Any]]:
-    """message_start, a thinking block (or a redacted one) streamed in ``thinking`` deltas with a signature,
-    a text block streamed in ``text`` deltas, message_delta and message_stop (left out when not ``complete``)."""
-    start = anthropic_message([]) | {"stop_reason": None}
-    events: list[dict[str, Any]] = [{"type": "message_start", "message": start}]
-    if redacted:
-        block = {"type": "redacted_thinking", "data": "EncryptedOpaque=="}
-        events += [
-            {"type": "content_block_start", "index": 0, "content_block": block},
-            {"type": "content_block_stop", "index": 0},
-        ]
-    else:
-        events.append(
-            {
-                "type": "content_block_start",
-                "index": 0,
-                "content_block": {"type": "thinking", "thinking": "", "signature": ""},
-            }
-        )
-        events += [
-            {"type": "content_block_delta", "index": 0, "delta": {"type": "thinking_delta", "thinking": t}}
-            for t in thinking
-        ]
-        events += [
-            {"type": "content_block_delta", "index": 0, "delta": {"type": "signature_delta", "signature": "sig"}},
-            {"type": "content_block_stop", "index": 0},
-        ]
-    events.append({"type": "content_block_start", "index": 1, "content_block": {"type": "text", "text": ""}})
-    events += [{"type": "content_block_delta", "index": 1, "delta": {"type": "text_delta", "text": t}} for t in text]
-    if complete:
-        events += [
-            {"type": "content_block_stop", "index": 1},
-            {
-                "type": "message_delta",
-                "delta": {"stop_reason": "end_turn", "stop_sequence": None},
-                "usage": {"output_tokens": 20},
-            },
-            {"type": "message_stop"},
-        ]
-    return events
 
 
 def openai_completion(content: str | None, **message_extra: Any) -> dict[str, Any]:

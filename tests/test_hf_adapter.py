@@ -1,6 +1,7 @@
-"""The transformers adapter with a tiny randomly initialised GPT-2 and a word-level tokenizer built here
-(no download). Generation is forced token by token (``prefix_allowed_tokens_fn``) so the output is known;
-one test lets the random model speak freely and only checks that a verdict always comes back."""
+"""The transformers adapter with a tiny randomly initialised GPT-2 and a word-level tokenizer built
+locally by ``verifier_training.tiny.build_tiny_gpt2`` (no download). Generation is forced token by token
+(``prefix_allowed_tokens_fn``) so the output is known; one test lets the random model speak freely and only
+checks that a verdict always comes back."""
 
 from __future__ import annotations
 
@@ -12,58 +13,25 @@ from provider_fakes import FixedVerifier  # noqa: E402
 
 from guardrail import Action, Guard, Guarded, OutputBlocked, Policy, Verdict  # noqa: E402
 from verifier_training.hf_adapter import guard_generate, guard_pipeline  # noqa: E402
+from verifier_training.tiny import build_tiny_gpt2, forced_generation  # noqa: E402
 
-WORDS = [
-    "[UNK]",
-    "[PAD]",
-    "[EOS]",
-    "<think>",
-    "</think>",
-    "Q:",
-    "what",
-    "is",
-    "6",
-    "*",
-    "7",
-    "?",
-    "=",
-    "42",
-    "41",
-    "Final",
-    "answer:",
-    "so",
-    "rows",
-    "of",
-]
 PROMPT = "Q: what is 6 * 7 ?"
 TARGET = "<think> 6 * 7 = 42 </think> Final answer: 42"
 
 
 @pytest.fixture(scope="module")
-def tokenizer():
-    from tokenizers import Tokenizer, models, pre_tokenizers
-
-    core = Tokenizer(models.WordLevel({w: i for i, w in enumerate(WORDS)}, unk_token="[UNK]"))
-    core.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    return transformers.PreTrainedTokenizerFast(
-        tokenizer_object=core, unk_token="[UNK]", pad_token="[PAD]", eos_token="[EOS]"
-    )
+def tiny_gpt2():
+    return build_tiny_gpt2(seed=0)
 
 
 @pytest.fixture(scope="module")
-def model(tokenizer):
-    torch.manual_seed(0)
-    config = transformers.GPT2Config(
-        vocab_size=len(WORDS),
-        n_positions=64,
-        n_embd=32,
-        n_layer=1,
-        n_head=2,
-        bos_token_id=2,
-        eos_token_id=2,
-        pad_token_id=1,
-    )
-    return transformers.GPT2LMHeadModel(config).eval()
+def tokenizer(tiny_gpt2):
+    return tiny_gpt2[1]
+
+
+@pytest.fixture(scope="module")
+def model(tiny_gpt2):
+    return tiny_gpt2[0]
 
 
 @pytest.fixture(scope="module")
@@ -72,20 +40,7 @@ def pipe(model, tokenizer):
 
 
 def forced(tokenizer, text: str):
-    """generate() kwargs that make the model emit exactly ``text`` then EOS (greedy, one allowed token)."""
-    prompt_len = len(tokenizer(PROMPT)["input_ids"])
-    target = tokenizer(text)["input_ids"] + [tokenizer.eos_token_id]
-
-    def allowed(batch_id, input_ids):
-        step = input_ids.shape[-1] - prompt_len
-        return [target[min(step, len(target) - 1)]]
-
-    return {
-        "prefix_allowed_tokens_fn": allowed,
-        "do_sample": False,
-        "max_new_tokens": len(target),
-        "pad_token_id": tokenizer.pad_token_id,
-    }
+    return forced_generation(tokenizer, PROMPT, text)
 
 
 def test_generate_think_tags_are_split_and_scored(model, tokenizer):

@@ -14,8 +14,9 @@ import os
 import threading
 import time
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 import structlog
@@ -170,10 +171,8 @@ class ClaudeJudge:
             request = build_request(item, max_field_chars=self.max_field_chars)
             message = self._send_sync(request, attempts)
             report = parse_reply(message, TOOL_NAME)
-        except JudgeError as exc:
-            return self._failure(exc, start, attempts)
         except Exception as exc:  # a bug or an unexpected SDK error must not lose the verdict
-            return self._failure(JudgeError(f"judge_failed: {type(exc).__name__}"), start, attempts)
+            return self._failure(exc, start, attempts)
         return self._success(report, request, key, start, attempts)
 
     def _send_sync(self, request: JudgeRequest, attempts: _Attempts) -> Any:
@@ -182,23 +181,13 @@ class ClaudeJudge:
         with self.limit.sync:
             self._admit()  # after the slot: the breaker may have opened while this item queued
             deadline = Deadline(self.deadline, clock=self._clock)
-            try:
+            with self._breaker_outcome(attempts):
                 client = self._sync_client()
                 kwargs = self._create_kwargs(request)
                 for attempt in self.retry.retrying(deadline):
                     with attempt:
                         self._before_attempt(deadline, attempts)
                         message = client.messages.create(**kwargs, timeout=deadline.clip(self.timeout))
-            except JudgeUnavailableError:
-                self.breaker.release_probe()
-                raise
-            except Exception as exc:
-                self._record_failure(exc)
-                raise JudgeError(describe_api_error(exc, attempts.count)) from exc
-            except BaseException:  # cancelled: a half-open probe slot must not stay taken forever
-                self.breaker.release_probe()
-                raise
-            self.breaker.record_success()
             return message
 
     # --- one item, async ---------------------------------------------------------------------------
@@ -214,10 +203,8 @@ class ClaudeJudge:
             request = build_request(item, max_field_chars=self.max_field_chars)
             message = await self._send_async(request, attempts)
             report = parse_reply(message, TOOL_NAME)
-        except JudgeError as exc:
-            return self._failure(exc, start, attempts)
         except Exception as exc:
-            return self._failure(JudgeError(f"judge_failed: {type(exc).__name__}"), start, attempts)
+            return self._failure(exc, start, attempts)
         return self._success(report, request, key, start, attempts)
 
     async def _send_async(self, request: JudgeRequest, attempts: _Attempts) -> Any:
@@ -226,24 +213,31 @@ class ClaudeJudge:
         async with self.limit.for_running_loop():
             self._admit()
             deadline = Deadline(self.deadline, clock=self._clock)
-            try:
+            with self._breaker_outcome(attempts):
                 client = self._async_client_for_loop()
                 kwargs = self._create_kwargs(request)
                 async for attempt in self.retry.async_retrying(deadline):
                     with attempt:
                         self._before_attempt(deadline, attempts)
                         message = await client.messages.create(**kwargs, timeout=deadline.clip(self.timeout))
-            except JudgeUnavailableError:
-                self.breaker.release_probe()
-                raise
-            except Exception as exc:
-                self._record_failure(exc)
-                raise JudgeError(describe_api_error(exc, attempts.count)) from exc
-            except BaseException:  # cancelled: a half-open probe slot must not stay taken forever
-                self.breaker.release_probe()
-                raise
-            self.breaker.record_success()
             return message
+
+    @contextmanager
+    def _breaker_outcome(self, attempts: _Attempts) -> Iterator[None]:
+        """Tell the breaker how the sending in the ``with`` block (sync or async) ended; API errors become
+        :class:`JudgeError`. The breaker's probe slot was taken by ``_admit``."""
+        try:
+            yield
+        except JudgeUnavailableError:
+            self.breaker.release_probe()
+            raise
+        except Exception as exc:
+            self._record_failure(exc)
+            raise JudgeError(describe_api_error(exc, attempts.count)) from exc
+        except BaseException:  # cancelled: a half-open probe slot must not stay taken forever
+            self.breaker.release_probe()
+            raise
+        self.breaker.record_success()
 
     def _create_kwargs(self, request: JudgeRequest) -> dict[str, Any]:
         kwargs = request.create_kwargs(model=self.model, max_tokens=self.max_tokens, force_tool=self.force_tool)
@@ -328,7 +322,9 @@ class ClaudeJudge:
         self.cache.put(key, opinion)
         return opinion
 
-    def _failure(self, exc: JudgeError, start: float, attempts: _Attempts) -> Opinion:
+    def _failure(self, exc: Exception, start: float, attempts: _Attempts) -> Opinion:
+        if not isinstance(exc, JudgeError):  # a bug or an unexpected SDK error: named by its type only
+            exc = JudgeError(f"judge_failed: {type(exc).__name__}")
         message = f"judge_response_invalid: {exc}" if isinstance(exc, JudgeResponseError) else str(exc)
         log = _log.debug if isinstance(exc, JudgeUnavailableError) else _log.warning
         log("judge_failed", verifier=self.name, error=message, attempts=attempts.count)

@@ -12,7 +12,6 @@ the original one on pass, a ``model_copy`` with the text replaced by the labelle
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -21,14 +20,11 @@ from ._common import (
     Converted,
     Outcome,
     QuestionFn,
-    adecide,
-    ask_question,
     convert_parts,
-    decide,
-    is_async_callable,
     last_user_text,
+    wrap_create,
 )
-from ._streaming import AsyncGuardedStream, GuardedStream, OnError, Piece
+from ._streaming import OnError, Piece
 
 FORMAT = "anthropic_thinking"
 
@@ -48,30 +44,18 @@ def guard_anthropic(
     ``pass_rationale`` / ``on_error`` apply to ``stream=True`` calls (see :mod:`guardrail.adapters._streaming`).
     """
     create = getattr(getattr(create, "messages", None), "create", create)  # a client was passed
-    stream_options = {"pass_rationale": pass_rationale, "on_error": on_error, "format": FORMAT}
-    if is_async if is_async is not None else is_async_callable(create):
-
-        @functools.wraps(create)
-        async def acreate(*args: Any, **kwargs: Any) -> Any:
-            response = await create(*args, **kwargs)
-            asked = ask_question(question, kwargs)
-            if kwargs.get("stream"):
-                return AsyncGuardedStream(response, AnthropicEventParser(), guard, asked, **stream_options)
-            outcome = await adecide(guard, asked, convert_message(response), original=response)
-            return guarded_message(response, outcome)
-
-        return acreate
-
-    @functools.wraps(create)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        response = create(*args, **kwargs)
-        asked = ask_question(question, kwargs)
-        if kwargs.get("stream"):
-            return GuardedStream(response, AnthropicEventParser(), guard, asked, **stream_options)
-        outcome = decide(guard, asked, convert_message(response), original=response)
-        return guarded_message(response, outcome)
-
-    return wrapped
+    return wrap_create(
+        create,
+        guard,
+        question=question,
+        convert=convert_message,
+        rebuild=guarded_message,
+        parser=AnthropicEventParser,
+        format=FORMAT,
+        pass_rationale=pass_rationale,
+        on_error=on_error,
+        is_async=is_async,
+    )
 
 
 def convert_message(message: Any) -> Converted:

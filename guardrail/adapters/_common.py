@@ -8,9 +8,10 @@ Every decision (score, action, label/annotation text, fallback) comes from the G
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from pydantic import BaseModel, ConfigDict
@@ -22,6 +23,9 @@ from .._policy import deliver
 from .._steps import split_steps
 from .._types import Action, Extraction, Verdict
 
+if TYPE_CHECKING:
+    from ._streaming import OnError
+
 THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
 
 # Reasons the adapters add to a verdict; the Guard's own reasons are kept in front of them.
@@ -31,6 +35,52 @@ STREAM_INTERRUPTED = "stream_interrupted"
 QuestionFn = Callable[[Mapping[str, Any]], str]
 
 _log = structlog.get_logger("guardrail")
+
+
+def wrap_create(
+    create: Callable[..., Any],
+    guard: Any,
+    *,
+    question: QuestionFn,
+    convert: Callable[[Any], Converted],
+    rebuild: Callable[[Any, Outcome], Any],
+    parser: Callable[[], Any],
+    format: str,
+    pass_rationale: bool,
+    on_error: OnError,
+    is_async: bool | None,
+) -> Callable[..., Any]:
+    """The guarded ``create`` every provider adapter returns. Sync vs async is decided here, once.
+
+    ``convert(response) -> Converted`` and ``rebuild(response, outcome)`` are the provider's own parts;
+    ``parser()`` makes a fresh stream parser for a ``stream=True`` call.
+    """
+    from ._streaming import AsyncGuardedStream, GuardedStream  # _streaming imports this module
+
+    stream_options: dict[str, Any] = {"pass_rationale": pass_rationale, "on_error": on_error, "format": format}
+    if is_async if is_async is not None else is_async_callable(create):
+
+        @functools.wraps(create)
+        async def acreate(*args: Any, **kwargs: Any) -> Any:
+            response = await create(*args, **kwargs)
+            asked = ask_question(question, kwargs)
+            if kwargs.get("stream"):
+                return AsyncGuardedStream(response, parser(), guard, asked, **stream_options)
+            outcome = await adecide(guard, asked, convert(response), original=response)
+            return rebuild(response, outcome)
+
+        return acreate
+
+    @functools.wraps(create)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        response = create(*args, **kwargs)
+        asked = ask_question(question, kwargs)
+        if kwargs.get("stream"):
+            return GuardedStream(response, parser(), guard, asked, **stream_options)
+        outcome = decide(guard, asked, convert(response), original=response)
+        return rebuild(response, outcome)
+
+    return wrapped
 
 
 def is_async_callable(fn: Callable[..., Any]) -> bool:

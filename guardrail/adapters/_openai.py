@@ -13,7 +13,6 @@ on pass; a ``model_copy`` whose ``choices[0].message.content`` holds the labelle
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -24,15 +23,12 @@ from ._common import (
     Converted,
     Outcome,
     QuestionFn,
-    adecide,
-    ask_question,
     convert_parts,
-    decide,
-    is_async_callable,
     last_user_text,
     rewrite_visible,
+    wrap_create,
 )
-from ._streaming import AsyncGuardedStream, GuardedStream, OnError, Piece
+from ._streaming import OnError, Piece
 
 FORMAT = "openai_reasoning"
 REASONING_FIELDS = ("reasoning_content", "reasoning")
@@ -50,30 +46,18 @@ def guard_openai(
     """Wrap ``client.chat.completions.create`` (pass the client or the method); the client is not modified."""
     chat = getattr(create, "chat", None)
     create = getattr(getattr(chat, "completions", None), "create", create)  # a client was passed
-    stream_options = {"pass_rationale": pass_rationale, "on_error": on_error, "format": FORMAT}
-    if is_async if is_async is not None else is_async_callable(create):
-
-        @functools.wraps(create)
-        async def acreate(*args: Any, **kwargs: Any) -> Any:
-            response = await create(*args, **kwargs)
-            asked = ask_question(question, kwargs)
-            if kwargs.get("stream"):
-                return AsyncGuardedStream(response, OpenAIChunkParser(), guard, asked, **stream_options)
-            outcome = await adecide(guard, asked, convert_completion(response), original=response)
-            return guarded_completion(response, outcome)
-
-        return acreate
-
-    @functools.wraps(create)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        response = create(*args, **kwargs)
-        asked = ask_question(question, kwargs)
-        if kwargs.get("stream"):
-            return GuardedStream(response, OpenAIChunkParser(), guard, asked, **stream_options)
-        outcome = decide(guard, asked, convert_completion(response), original=response)
-        return guarded_completion(response, outcome)
-
-    return wrapped
+    return wrap_create(
+        create,
+        guard,
+        question=question,
+        convert=convert_completion,
+        rebuild=guarded_completion,
+        parser=OpenAIChunkParser,
+        format=FORMAT,
+        pass_rationale=pass_rationale,
+        on_error=on_error,
+        is_async=is_async,
+    )
 
 
 def reasoning_of(obj: Any) -> str:

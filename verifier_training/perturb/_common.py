@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from guardrail._features import format_number, numbers_in, parse_number, parse_options
+from guardrail._features import format_number, number_words, numbers_in, parse_number, parse_options
 
 NUMBER_TOKEN = re.compile(r"(?<![\w.])-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![\d_]|\.\d)")
 
@@ -81,38 +81,6 @@ def display_answer(example: Example, value: str, rng: random.Random, reformat: b
 
 
 _UNITS = re.compile(r"\b(dollars|minutes|hours|days|miles|pages|cookies|apples|people|students|feet|inches|pounds)\b")
-_ONES = [
-    "zero",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-    "thirteen",
-    "fourteen",
-    "fifteen",
-    "sixteen",
-    "seventeen",
-    "eighteen",
-    "nineteen",
-]
-_TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
-
-
-def number_words(n: int) -> str | None:
-    if 0 <= n < 20:
-        return _ONES[n]
-    if 20 <= n < 100:
-        tens, ones = divmod(n, 10)
-        return _TENS[tens - 2] + (f"-{_ONES[ones]}" if ones else "")
-    return None
 
 
 def display_number(value: str, rng: random.Random, question: str = "") -> str:

@@ -133,14 +133,7 @@ def _chain_variant(example: Example, rng: random.Random, keep_answer: bool, last
     kind = ("last_step_changed" if last_only else "propagated") if keep_answer else "self_consistent"
     if example.answer_type == "numeric":
         value = example.final if keep_answer else new_value
-        return Variant(
-            kind,
-            0 if keep_answer else 1,
-            [rationale],
-            display_answer(example, value, rng, rng.random() < 0.25),
-            example.question,
-            keep_style=True,
-        )
+        return _rewritten_chain(example, rng, kind, keep_answer, rationale, value, example.question)
     return _choice_chain(example, rng, rationale, new_value, keep_answer, kind)
 
 
@@ -155,14 +148,7 @@ def _choice_chain(
     holder = [k for k, text in options.items() if text == new_value]
     if holder:  # the new result already is an option (a near-miss distractor): no duplicate options
         answer_letter = example.final if keep_answer else holder[0]
-        return Variant(
-            kind,
-            0 if keep_answer else 1,
-            [rationale],
-            display_answer(example, answer_letter, rng, rng.random() < 0.25),
-            example.question,
-            keep_style=True,
-        )
+        return _rewritten_chain(example, rng, kind, keep_answer, rationale, answer_letter, example.question)
     letter = rng.choice(spare)
     options[letter] = new_value
     question = example.question
@@ -175,11 +161,18 @@ def _choice_chain(
     else:
         return None
     answer_letter = example.final if keep_answer else letter
+    return _rewritten_chain(example, rng, kind, keep_answer, rationale, answer_letter, question)
+
+
+def _rewritten_chain(
+    example: Example, rng: random.Random, kind: str, keep_answer: bool, rationale: str, answer: str, question: str
+) -> Variant:
+    """A rewritten chain: keeping the old answer makes it inconsistent (0), answering its new result consistent (1)."""
     return Variant(
         kind,
         0 if keep_answer else 1,
         [rationale],
-        display_answer(example, answer_letter, rng, rng.random() < 0.25),
+        display_answer(example, answer, rng, rng.random() < 0.25),
         question,
         keep_style=True,
     )
