@@ -108,7 +108,8 @@ def _auroc_vs_other(labels: np.ndarray, scores: np.ndarray, idx: np.ndarray) -> 
     return auroc(labels[both], scores[both])
 
 
-def evaluate(model_dir: Path, data: Path, *, threads: int = 2, limit: int = 0, latency_n: int = 200) -> dict[str, Any]:
+def evaluate(model_dir: Path, data: Path, *, threads: int = 2, limit: int = 0, latency_n: int = 200,
+             predictions: Path | None = None) -> dict[str, Any]:
     from guardrail._onnx import OnnxVerifier
 
     verifier = OnnxVerifier(model_dir, threads=threads, batch_size=SCORE_BATCH)
@@ -122,6 +123,8 @@ def evaluate(model_dir: Path, data: Path, *, threads: int = 2, limit: int = 0, l
     baseline_ms = (time.perf_counter() - started) * 1000.0 / max(1, len(items))
     kinds = [str(r.get("kind", "unknown")) for r in rows]
     types = [answer_type_of(r) for r in rows]
+    if predictions:
+        write_predictions(predictions, items, labels, probs, base, kinds, types)
     report = {
         "model": {"name": manifest.name, "version": manifest.version, "dir": str(model_dir),
                   "onnx_bytes": (model_dir / manifest.onnx_file).stat().st_size,
@@ -140,6 +143,15 @@ def evaluate(model_dir: Path, data: Path, *, threads: int = 2, limit: int = 0, l
     report["vs_baseline"] = baseline_comparison(report)
     report["targets"] = check_targets(report)
     return report
+
+
+def write_predictions(path: Path, items: Sequence[CheckInput], labels: np.ndarray, probs: np.ndarray,
+                      base: np.ndarray, kinds: Sequence[str], types: Sequence[str]) -> None:
+    """One JSON line per item (ids and scores only, no text) for slicing the results afterwards."""
+    with open(path, "w", encoding="utf-8") as handle:
+        for item, label, prob, b, kind, kind_type in zip(items, labels, probs, base, kinds, types):
+            handle.write(json.dumps({"id": item.id, "label": int(label), "prob": float(prob), "baseline": float(b),
+                                     "kind": kind, "answer_type": kind_type}) + "\n")
 
 
 def group_auroc(group: dict[str, Any], prefix: str = "") -> float | None:
@@ -189,6 +201,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--limit", type=int, default=0, help="evaluate only the first N rows")
     parser.add_argument("--latency-n", type=int, default=200, help="single checks timed for latency")
+    parser.add_argument("--predictions", type=Path, help="also write per-item scores (JSONL, no text)")
     parser.set_defaults(func=_run)
 
 
@@ -197,7 +210,8 @@ def _run(args: argparse.Namespace) -> int:
 
     from .model_card import write_model_card
 
-    report = evaluate(args.model, args.data, threads=args.threads, limit=args.limit, latency_n=args.latency_n)
+    report = evaluate(args.model, args.data, threads=args.threads, limit=args.limit, latency_n=args.latency_n,
+                      predictions=args.predictions)
     args.report.parent.mkdir(parents=True, exist_ok=True)
     args.report.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     card = write_model_card(args.model, report, args.card)

@@ -77,6 +77,7 @@ def render_model_card(report: dict[str, Any], config: dict[str, Any]) -> str:
         f"- Training config: lr {config.get('lr')}, head lr {config.get('head_lr')}, batch {config.get('batch_size')},",
         f"  warm-up {config.get('warmup_steps')} steps, max {config.get('max_steps')} steps, seed {config.get('seed')}",
         "  (full config in `train_config.json` and the manifest).",
+        *([f"- Note: {config['extra']['note']}."] if (config.get("extra") or {}).get("note") else []),
         "",
         "## Data and labels",
         "",

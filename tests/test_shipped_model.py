@@ -1,0 +1,88 @@
+"""The shipped default verifier: intact, loadable by the runtime, and sensible on hand-written cases.
+
+The cases are written here, not drawn from the training data: one consistent and one inconsistent output per
+answer type, including the hard negative where the answer appears in the rationale but is not its conclusion.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from guardrail import Action, Guard, OnnxVerifier, Policy
+from guardrail._encoding import INPUT_FORMAT
+from guardrail._manifest import load_verified_manifest
+
+SHIPPED = Path(__file__).resolve().parents[1] / "models" / "default"
+
+pytestmark = pytest.mark.skipif(not (SHIPPED / "manifest.json").is_file(), reason="no shipped model in models/")
+
+CASES = [
+    # (question, output, consistent?)
+    (
+        "A baker makes 4 trays of 12 muffins and sells 30. How many muffins are left?",
+        "4 trays of 12 muffins is 4 * 12 = 48 muffins.\nAfter selling 30, 48 - 30 = 18 are left.\nFinal answer: 18",
+        True,
+    ),
+    (
+        "A baker makes 4 trays of 12 muffins and sells 30. How many muffins are left?",
+        "4 trays of 12 muffins is 4 * 12 = 48 muffins.\nAfter selling 30, 48 - 30 = 18 are left.\nFinal answer: 48",
+        False,
+    ),
+    (
+        "Which is a prime number? (A) 21 (B) 27 (C) 29 (D) 33 (E) 39",
+        "21 = 3 * 7, 27 = 3 * 9, 33 = 3 * 11 and 39 = 3 * 13 all have divisors. 29 has none besides 1 and itself, "
+        "so 29 is prime.\nThe best answer is: (C)",
+        True,
+    ),
+    (
+        "Which is a prime number? (A) 21 (B) 27 (C) 29 (D) 33 (E) 39",
+        "21 = 3 * 7, 27 = 3 * 9, 33 = 3 * 11 and 39 = 3 * 13 all have divisors. 29 has none besides 1 and itself, "
+        "so 29 is prime.\nThe best answer is: (A)",
+        False,
+    ),
+    (
+        "Could a cat fit inside a shoebox?",
+        "A typical house cat is about 45 cm long and curls up into a small ball. A large shoebox is about 35 cm "
+        "long. Cats often squeeze into boxes smaller than themselves. So yes, a cat could fit.\nAnswer: Yes",
+        True,
+    ),
+    (
+        "Could a cat fit inside a shoebox?",
+        "A typical house cat is about 45 cm long and curls up into a small ball. A large shoebox is about 35 cm "
+        "long. Cats often squeeze into boxes smaller than themselves. So yes, a cat could fit.\nAnswer: No",
+        False,
+    ),
+]
+
+
+def test_shipped_manifest_verifies_and_matches_the_runtime_encoding():
+    manifest = load_verified_manifest(SHIPPED)
+    assert manifest.input_format == INPUT_FORMAT
+    assert 0.0 < manifest.temperature and 0.0 <= manifest.threshold <= 1.0
+    assert (SHIPPED / "MODEL_CARD.md").is_file()
+
+
+@pytest.fixture(scope="module")
+def shipped_guard():
+    return Guard(OnnxVerifier(SHIPPED, threads=2), policy=Policy())
+
+
+@pytest.mark.parametrize("question, output, consistent", CASES)
+def test_shipped_model_separates_hand_written_cases(shipped_guard, question, output, consistent):
+    verdict = shipped_guard.check(question, output)
+    assert verdict.answer_found and verdict.consistency is not None
+    assert 0.0 <= verdict.consistency <= 1.0
+    if consistent:
+        assert verdict.consistency > 0.5, verdict
+    else:
+        assert verdict.consistency < 0.5, verdict
+        assert verdict.action is not Action.PASS
+
+
+def test_default_guard_loads_the_shipped_model(monkeypatch):
+    monkeypatch.delenv("GUARDRAIL_MODEL_DIR", raising=False)
+    verdict = Guard().check(CASES[0][0], CASES[0][1])
+    assert verdict.decided_by and verdict.decided_by[0].startswith("onnx:")
+    assert verdict.model_id == load_verified_manifest(SHIPPED).name
