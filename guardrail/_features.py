@@ -80,6 +80,7 @@ _LATEX_FRAC = re.compile(r"\\[dt]?frac\s*\{\s*(-?[\d.,]+)\s*\}\s*\{\s*(-?[\d.,]+
 _LATEX_NOISE = re.compile(r"\\(?:left|right|!|,|;|quad|displaystyle|text|mathrm|textbf|mbox|\(|\)|\[|\])|\\\s")
 _MIXED_NUMBER = re.compile(r"(\d)\s*(\\[dt]?frac)")  # 10\frac{1}{12} is 10 + 1/12, not 101/12
 _BOXED = re.compile(r"\\boxed\s*\{((?:[^{}]|\{[^{}]*\})*)\}")
+_WRITTEN_FRACTION = re.compile(r"\d\s*/\s*\d|\\frac")
 _VAR_PREFIX = re.compile(r"^\s*[a-z]\s*=\s*", re.IGNORECASE)
 _UNIT_TAIL = re.compile(r"^([-+]?[\d.,/]+)\s*(%|percent|[a-z][a-z .]{0,30})?$", re.IGNORECASE)
 
@@ -135,8 +136,20 @@ def parse_number(answer: str) -> Fraction | None:
     text = _VAR_PREFIX.sub("", _words_to_digits(text)).replace("−", "-").strip()
     match = _UNIT_TAIL.match(text)
     if not match or not _DIGIT.search(match.group(1)):
-        return None
+        return _sole_number(text)
     return _fraction(match.group(1).rstrip(".,"))
+
+
+_SHORT_ANSWER_WORDS = 12
+
+
+def _sole_number(text: str) -> Fraction | None:
+    """A short answer sentence that states exactly one number ("She needs $5 more.", "80 km/h") states that
+    number; longer texts, or texts with several numbers ("40_9", "3 of 7"), stay free text."""
+    if len(text.split()) > _SHORT_ANSWER_WORDS or _WRITTEN_FRACTION.search(text):
+        return None
+    found = number_strings_in(text)
+    return Fraction(found[0]) if len(found) == 1 else None
 
 
 def numbers_in(text: str) -> list[Fraction]:

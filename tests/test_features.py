@@ -236,3 +236,18 @@ def test_choice_uses_the_numeric_conclusion_before_later_numbers() -> None:
 )
 def test_numeric_end_clause_and_explicit_equals(rationale: str, answer: str) -> None:
     assert analyse("Find it.", rationale, answer).agrees is True
+
+
+@pytest.mark.parametrize(
+    "answer, expected",
+    [("She needs $5 more", "5"), ("80 km/h", "80"), ("about 3.5 hours in total", "3.5")],
+)
+def test_short_answer_sentence_with_one_number_is_numeric(answer, expected):
+    analysis = analyse("How much is it?", f"So it comes to {expected}.", answer)
+    assert analysis.answer_type is AnswerType.NUMERIC
+    assert analysis.answer_norm == expected and analysis.agrees is True
+
+
+@pytest.mark.parametrize("answer", ["40_9", "3 of 7", "Mercury"])
+def test_answers_with_several_or_no_numbers_are_not_forced_numeric(answer):
+    assert analyse("What is it?", "It is so.", answer).answer_type is not AnswerType.NUMERIC
