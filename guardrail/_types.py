@@ -68,7 +68,7 @@ class Opinion(BaseModel):
     """One verifier's view of one input. Exactly one of ``consistency`` / ``error`` is set."""
 
     model_config = _FROZEN
-    verifier: str  # e.g. "onnx:rg-minilm-v1", "claude:claude-sonnet-4-5"
+    verifier: str  # e.g. "onnx:rg-minilm-l2", "claude:claude-haiku-4-5"
     consistency: float | None = Probability
     flagged_steps: tuple[int, ...] = ()
     reasons: tuple[str, ...] = ()

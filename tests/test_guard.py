@@ -413,7 +413,7 @@ def test_quickstart_wraps_a_real_anthropic_sdk_call():
     @guard.wrap
     def ask(question: str):
         return client.messages.create(
-            model="claude-sonnet-4-5",
+            model="claude-opus-4-1",
             max_tokens=2048,
             thinking={"type": "enabled", "budget_tokens": 1024},
             messages=[{"role": "user", "content": question}],
