@@ -53,7 +53,8 @@ def _numbered_cuts(text: str) -> list[int]:
             if match.start() > 0:
                 cuts.append(match.start())
             expected = number + 1
-    return cuts if len(cuts) >= 1 and expected is not None and expected > 2 else []
+    # At least items 1 and 2 in sequence: a lone "2." after a sentence is a number, not a list.
+    return cuts if expected is not None and expected > 2 else []
 
 
 def _strip_span(text: str, start: int, end: int) -> list[tuple[int, int]]:
