@@ -360,7 +360,7 @@ def analyse(question: str, rationale: str, answer: str) -> AnswerAnalysis:
     hits = tuple(i for i, text in enumerate(steps) if norm and matcher(text, norm, options))
     if conclusion is None and answer_type is AnswerType.TEXT and step_index is not None and norm:
         conclusion = _label_conclusion(steps[step_index], norm, question, step_index in hits)
-    agrees = None if conclusion is None or not norm else conclusion == norm
+    agrees = None if conclusion is None or not norm else _same_value(conclusion, norm, answer_type)
     if agrees:
         position: Position = "conclusion"
     else:
@@ -377,6 +377,19 @@ def analyse(question: str, rationale: str, answer: str) -> AnswerAnalysis:
         answer_steps=hits,
         n_steps=len(steps),
     )
+
+
+def _same_value(conclusion: str, norm: str, answer_type: AnswerType) -> bool:
+    """Equal, or (numbers) the answer is the conclusion rounded to the answer's decimals: 1/6 -> 0.1667."""
+    if conclusion == norm:
+        return True
+    if answer_type is not AnswerType.NUMERIC or "." not in norm:
+        return False
+    stated, given = _fraction(conclusion), _fraction(norm)
+    if stated is None or given is None or stated.denominator == 1:
+        return False
+    decimals = min(len(x.rsplit(".", 1)[1]) if "." in x else 99 for x in (conclusion, norm))
+    return abs(stated - given) <= Fraction(1, 2 * 10**decimals)
 
 
 _ALTERNATIVES = re.compile(r"\b((?:[\w-]+,\s*)*[\w-]+),?\s+or\s+([\w-]+)\b")
@@ -418,6 +431,21 @@ def _question_body(question: str, options: dict[str, str]) -> str:
     return f"{question[:start]} {question[end:]}"
 
 
+# A closing remark in parentheses is an aside, not the conclusion: "(2,500 would be millimetres, not cm.)"
+_ASIDE = re.compile(r"^\s*\((?=(?:[^()]*\s){2})[^()]*(?:\([^()]*\)[^()]*)*\)[.!]?\s*$")
+_TRAILING_ASIDE = re.compile(r"\s*\((?=(?:[^()]*\s){2})[^()]*\)[.!]?\s*$")
+# "X, not Y" / "so not (D)" / "which rules out A" / "rather than 12": the rejected value is no conclusion.
+_REJECTED = re.compile(
+    r"\b(?:not|isn't|rather\s+than|instead\s+of|rules?\s+out|ruling\s+out|eliminates?|excluding)\s+"
+    r"(?:the\s+)?(?:option\s+|answer\s+|choice\s+)?(?:\([A-Ja-j]\)|[A-J]\b\)?|\$?-?[\d.,/]*\d%?|'[^']{1,20}'|\w+)",
+    re.IGNORECASE,
+)
+
+
+def _without_rejections(step: str) -> str:
+    return _REJECTED.sub(" ", _TRAILING_ASIDE.sub("", step) or step)
+
+
 _STEP_NUMBER = re.compile(
     r"^\s*(?:[#*>-]+\s*)?(?:step\s*\d+\s*[:.)]|\(?\d{1,2}[.)](?!\d))\s*(?:\*\*)?\s*", re.IGNORECASE
 )
@@ -432,9 +460,13 @@ def _find_conclusion(
 ) -> tuple[int | None, str | None]:
     """Walk back from the last step to the last one that states a value of the answer's type."""
     extract = _EXTRACTORS[answer_type]
-    for index in range(len(steps) - 1, max(-1, len(steps) - 4), -1):
-        if _FILLER_STEP.match(steps[index]) and not _DIGIT.search(steps[index]):
-            continue
+    if answer_type is not AnswerType.YES_NO:  # polarity reads its own negations
+        steps = [_without_rejections(step) for step in steps]
+    window = [i for i in range(len(steps) - 1, max(-1, len(steps) - 4), -1)
+              if not (_FILLER_STEP.match(steps[i]) and not _DIGIT.search(steps[i])) and not _ASIDE.match(steps[i])]
+    if answer_type is AnswerType.CHOICE and _text_options(options):
+        return _conclude_text_option(steps, window, options)
+    for index in window:
         value = extract(steps[index], options)
         if value is not None:
             return index, value
@@ -444,6 +476,8 @@ def _find_conclusion(
 
 
 def _conclude_number(step: str, options: dict[str, str]) -> str | None:
+    with_numbers = [sentence for sentence in _SENTENCE_SPLIT.split(step) if _DIGIT.search(sentence)]
+    step = with_numbers[-1] if with_numbers else step  # "... x = 2. The larger root is 3." ends on 3
     boxed = _BOXED.findall(step)
     if boxed:
         number = parse_number(boxed[-1])
@@ -460,9 +494,9 @@ def _conclude_number(step: str, options: dict[str, str]) -> str | None:
         if value is not None:
             return value
     # "... = 75 bees that return in the last 6 hours": the result after the last "=" beats the last number
-    equals = step.rfind("=")
+    equals = max(step.rfind("="), step.rfind("≈"), step.rfind("\\approx"))
     if equals >= 0:
-        value = _first_value(step[equals + 1 :])
+        value = _first_value(step[equals + 1 :].removeprefix("approx"))
         if value is not None:
             return value
     values = number_strings_in(step)
@@ -491,15 +525,34 @@ def _first_value(text: str) -> str | None:
 
 
 def _conclude_choice(step: str, options: dict[str, str]) -> str | None:
+    return _conclude_choice_letter(step, options) or _option_by_content(step, options)
+
+
+def _conclude_choice_letter(step: str, options: dict[str, str]) -> str | None:
     letters = [next(g for g in m.groups() if g).upper() for m in _LETTER_IN_TEXT.finditer(step)]
     letters = [x for x in letters if x in options]
     if not letters:
         bare = _BARE_LETTER_END.search(step)
         if bare and bare.group(1) in options:
             letters = [bare.group(1)]
-    if letters:
-        return letters[-1]
-    return _option_by_content(step, options)
+    return letters[-1] if letters else None
+
+
+def _text_options(options: dict[str, str]) -> bool:
+    return bool(options) and all(parse_number(text) is None for text in options.values())
+
+
+def _conclude_text_option(steps: list[str], window: list[int], options: dict[str, str]) -> tuple[int | None, str | None]:
+    """Options that are words: a letter named in the last steps wins; else the option the last steps (read
+    together: the deciding sentence and the facts it rests on) settle on, if they settle on one."""
+    for index in window:
+        letter = _conclude_choice_letter(steps[index], options)
+        if letter is not None:
+            return index, letter
+    if not window:
+        return (len(steps) - 1 if steps else None), None
+    value = _option_by_text("\n".join(steps[window[-1] : window[0] + 1]), options)
+    return window[0], (None if value == AMBIGUOUS else value)
 
 
 def _option_by_content(step: str, options: dict[str, str]) -> str | None:
@@ -514,14 +567,63 @@ def _option_by_content(step: str, options: dict[str, str]) -> str | None:
             if letter:
                 return letter
         return None
-    norm_step = normalise_text(step)
-    best, best_at = None, -1
-    for letter, text in options.items():
-        norm = normalise_text(text)
-        hits = [m.start() for m in _whole_word(norm).finditer(norm_step)] if norm else []
-        if hits and hits[-1] > best_at:
-            best, best_at = letter, hits[-1]
-    return best
+    return _option_by_text(step, options)
+
+
+_CUE_BEFORE = re.compile(
+    r"\b(?:so|therefore|thus|hence|answer\s*(?:is|:|=)|it\s+is|it s|must\s+be|choose|pick|go\s+with|"
+    r"(?:correct|right|best)\s+(?:answer|option|choice)\s+is)\s*(?:option\s+)?$"
+)
+_CUE_AFTER = re.compile(
+    r"^\s*(?:is|are|was)\s+(?:correct|right|best|answer|(?:\w+\s+){0,2}(?:correct|right|best)\s+(?:answer|option|choice))\b"
+    r"|^\s*(?:\w+\s+){0,2}most\b|^\s*(?:\w+\s+){0,2}(?:least|fewest|\w{2,}est)\b"
+)
+_NEGATED = re.compile(r"\b(?:not|neither|nor|never|n t|rule out|rules out|eliminate)\b(?:\s+\w+){0,3}\s*(?:or|nor)?\s*$")
+
+
+def _option_by_text(step: str, options: dict[str, str]) -> str | None:
+    """The text option a step settles on. Rationales name the options they weigh and reject, often after
+    the winner ("Priya read the most, ahead of Dev"), so the last-named option is no conclusion: an option
+    marked by a cue ("so it is X", "X is correct", "X ... the most") wins; else the one option named and not
+    negated; several unmarked ones are ambiguous (:data:`AMBIGUOUS`)."""
+    cued: list[tuple[int, str]] = []
+    named: set[str] = set()
+    for sentence_at, sentence in enumerate(normalise_text(s) for s in _CLAUSE_SPLIT.split(step)):
+        for letter, text in options.items():
+            for start, end in _option_spans(normalise_text(text), sentence):
+                before, after = sentence[:start], sentence[end:]
+                if _CUE_BEFORE.search(before) or (not before.strip() and _CUE_AFTER.search(after)):
+                    cued.append(((sentence_at, start), letter))
+                elif not _NEGATED.search(before):
+                    named.add(letter)
+    if cued:
+        return max(cued)[1]
+    if len(named) == 1:
+        return named.pop()
+    return AMBIGUOUS if named else None
+
+
+_FUNCTION_WORDS = frozenset("it its is are was be they them he she a an the of to in on and or by for with".split())
+
+
+def _option_spans(option: str, sentence: str) -> list[tuple[int, int]]:
+    """Where a sentence names an option: the option's words verbatim, else (options of several words) all of
+    its content words ("It doubles" in "the period doubles") at the first one's place."""
+    if not option:
+        return []
+    spans = [match.span() for match in _whole_word(option).finditer(sentence)]
+    content = [word for word in option.split() if word not in _FUNCTION_WORDS]
+    if spans or len(option.split()) < 2 or not content:
+        return spans
+    found = [_whole_word(word).search(sentence) for word in content]
+    if not all(found):
+        return []
+    first = min(found, key=lambda match: match.start())
+    return [first.span()]
+
+
+_CLAUSE_SPLIT = re.compile(r"(?<=[.!?])[)\]\"']?\s+|\s*[;\n]\s*")
+AMBIGUOUS = "?"  # a step names several options without settling on one: stop looking further back
 
 
 def _conclude_yes_no(step: str, options: dict[str, str]) -> str | None:

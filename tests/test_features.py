@@ -251,3 +251,51 @@ def test_short_answer_sentence_with_one_number_is_numeric(answer, expected):
 @pytest.mark.parametrize("answer", ["40_9", "3 of 7", "Mercury"])
 def test_answers_with_several_or_no_numbers_are_not_forced_numeric(answer):
     assert analyse("What is it?", "It is so.", answer).answer_type is not AnswerType.NUMERIC
+
+
+# ------------------------------------------------------------------- word options, rejections, asides, rounding
+
+PLANETS = "Which planet is closest to the Sun? (A) Venus (B) Mercury (C) Earth (D) Mars"
+READERS = "Who read the most books? (A) Femi (B) Dev (C) Priya"
+
+
+@pytest.mark.parametrize(
+    ("question", "rationale", "conclusion"),
+    [
+        (READERS, "Priya 22, Femi 11, Dev 14.\nPriya read the most books this year, ahead of Dev.", "C"),
+        (READERS, "It is not Dev or Femi; Priya read the most.", "C"),
+        (PLANETS, "Venus is at 0.72 AU. Mercury is at 0.39 AU, so it is Mercury.", "B"),
+        (PLANETS, "A library holds books. So the answer is (C).", "C"),  # a letter beats option words
+        ("Where do you keep money? (A) bank (B) library", "You keep money safe in a bank.", "A"),
+        ("What happens to T? (A) It halves (B) It doubles", "T grows as sqrt(L), so the period doubles.", "B"),
+        # Several options named, none marked: no conclusion rather than the last-named one.
+        (PLANETS, "Mercury orbits at 0.39 AU, closer than any other planet. Venus is at 0.72 AU.", None),
+        (READERS, "Comparing: Priya 22, Femi 11, Dev 14.", None),
+    ],
+)
+def test_word_option_conclusion_is_the_option_settled_on_not_the_last_named(question, rationale, conclusion) -> None:
+    assert analyse(question, rationale, "A").conclusion == conclusion
+
+
+@pytest.mark.parametrize(
+    ("rationale", "answer", "agrees"),
+    [
+        ("So x = 3 or x = 2. The larger root is 3, not 2.", "3", True),
+        ("So x = 3 or x = 2. The larger root is 3, not 2.", "2", False),
+        ("3.5 L = 3.5 x 1,000 = 3,500 mL. (350 mL would be 0.35 L, off by a factor of ten.)", "3500", True),
+        ("v = 9.8 x 3 = 29.4 m/s.\n(The distance fallen would be 44.1 m, but we want the speed.)", "44.1", False),
+        ("Total: 2.016 + 16.00 = 18.016 ≈ 18.02 g/mol.", "18.02", True),
+        ("P = 6/36 = 1/6.", "0.1667", True),  # the answer is the conclusion rounded to its decimals
+        ("P = 6/36 = 1/6.", "0.17", True),
+        ("P = 6/36 = 1/6.", "0.3", False),
+        ("The total is 18.", "17.6", False),  # a whole number is no rounding of another
+    ],
+)
+def test_numeric_conclusion_skips_rejections_and_asides_and_allows_rounding(rationale, answer, agrees) -> None:
+    assert analyse("What is it?", rationale, answer).agrees is agrees
+
+
+def test_rejected_letter_is_not_the_conclusion() -> None:
+    question = "Which is a noble gas? (A) Nitrogen (B) Argon (C) Chlorine (D) Sodium"
+    assert analyse(question, "Argon is in group 18, so the answer is B, not (D).", "B").agrees is True
+    assert analyse(question, "Argon is in group 18. This rules out A.", "A").agrees is not True

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from guardrail._features import analyse, format_number, normalise_answer, numbers_in
+from guardrail._features import analyse, format_number, normalise_answer, numbers_in, parse_number
 from verifier_training import data
 from verifier_training.perturb import (
     PerturbConfig,
@@ -75,6 +75,13 @@ def _parity() -> Example:
     return Example(row)
 
 
+def _compare(number: int) -> Example:
+    """A synthetic word-option multiple-choice question (verifier_training.synthetic)."""
+    row = list(data.compare_examples(number + 1, 0))[-1]
+    row.update(id=f"{row['qid']}:base1", split="train")
+    return Example(row)
+
+
 POOL = [_gsm(BAKERY, "g2"), _gsm(CHAIN, "g3")]
 
 
@@ -122,9 +129,13 @@ def test_prm_final_answer_extraction() -> None:
         consistent.reformat,
         consistent.paraphrase,
         consistent.hint_ignored,
+        consistent.condensed,
     ],
 )
-@pytest.mark.parametrize("make", [lambda: _gsm(NATALIA), lambda: _choice(NATALIA), lambda: _yes_no(True), _parity])
+@pytest.mark.parametrize(
+    "make", [lambda: _gsm(NATALIA), lambda: _gsm(CHAIN), lambda: _choice(NATALIA), lambda: _yes_no(True), _parity,
+             lambda: _compare(3)]
+)
 def test_consistent_operators_keep_the_conclusion(operator, make) -> None:
     example = make()
     for seed in range(5):
@@ -378,3 +389,56 @@ def test_unsupported_conclusion_asserts_an_answer_the_kept_steps_never_reach(mak
         assert not any(value in s or example.final in s.split() for s in body)  # never derived ...
         row = _rendered(example, variant)
         assert analyse(row["question"], row["rationale"], row["answer"]).agrees is True  # ... yet asserted
+
+
+# ------------------------------------------------------------------------------------ synthetic and v3 kinds
+
+
+def test_compare_questions_have_one_right_option_that_the_rationale_settles_on() -> None:
+    rows = list(data.compare_examples(200, 0))
+    assert len({r["qid"] for r in rows}) == 200
+    for row in rows:
+        options, letter = row["meta"]["options"], row["answer"]
+        assert letter in options and options[letter] in row["question"]
+        assert all(parse_number(text) is None for text in options.values())  # word options
+        verdict = analyse(row["question"], row["rationale"], letter)
+        assert verdict.agrees is not False, row
+    settled = sum(analyse(r["question"], r["rationale"], r["answer"]).agrees is True for r in rows)
+    assert settled > 150  # the features find the winner in most; the rest are left to the model (None)
+
+
+def test_compare_is_deterministic_and_seeded() -> None:
+    first = [r["question"] for r in data.compare_examples(20, 0)]
+    assert first == [r["question"] for r in data.compare_examples(20, 0)]
+    assert first != [r["question"] for r in data.compare_examples(20, 1)]
+
+
+def test_condensed_keeps_only_the_steps_that_reach_the_answer() -> None:
+    example = _gsm(CHAIN)
+    variants = [v for s in range(20) if (v := consistent.condensed(example, random.Random(s), POOL))]
+    assert variants and all(v.label == 1 and len(v.steps) <= 2 for v in variants)
+    assert all("17" in v.steps[-1] for v in variants)
+    facts = consistent.condensed(_yes_no(False), random.Random(0), POOL)
+    assert len(facts.steps) == 2 and analyse(facts.question, "\n".join(facts.steps), facts.answer).agrees is True
+
+
+@pytest.mark.parametrize("make", [lambda: _gsm(NATALIA), lambda: _choice(NATALIA), lambda: _compare(5)])
+def test_rejected_answer_gives_the_value_the_closing_remark_sets_aside(make) -> None:
+    example = make()
+    for seed in range(8):
+        variant = inconsistent.rejected_answer(example, random.Random(seed), POOL)
+        assert variant is not None and variant.label == 0
+        row = _rendered(example, variant)
+        assert normalise_answer(row["question"], row["answer"]) != example.final
+        twin = consistent.trailing_remark(example, random.Random(seed), POOL)
+        assert twin.steps[-1] == variant.steps[-1]  # same remark; only the answer differs
+
+
+def test_other_rationale_often_borrows_one_that_concludes_the_same_answer() -> None:
+    example = _yes_no(True)
+    pool = [Example({**_yes_no(answer).row, "qid": f"s{i}", "id": f"s{i}:base1"}) for i, answer in
+            enumerate([True, False, False, False, False, False], start=2)]
+    finals = [inconsistent.other_rationale(example, random.Random(s), pool) for s in range(40)]
+    borrowed_yes = sum(v.steps[-1:] and "yes" in " ".join(v.steps).lower() for v in finals if v)
+    assert all(v.label == 0 for v in finals)
+    assert borrowed_yes >= 12  # 1 in 6 candidates concludes "yes", yet about half the picks do

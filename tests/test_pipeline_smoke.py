@@ -14,6 +14,7 @@ from verifier_training.cli import main
 pytestmark = pytest.mark.slow
 
 CONFIGS = Path(__file__).resolve().parent.parent / "verifier_training" / "configs"
+CHALLENGE = CONFIGS.parent / "sources" / "challenge" / "challenge.jsonl"
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +31,7 @@ def pipeline(tmp_path_factory):
     assert main(["export", "--checkpoint", str(ckpt), "--out", str(model), "--name", "smoke",
                  "--parity-data", str(perturbed / "dev.jsonl")]) == 0
     assert main(["evaluate", "--model", str(model), "--data", str(perturbed / "test.jsonl"),
-                 "--report", str(report), "--latency-n", "20"]) == 0
+                 "--report", str(report), "--latency-n", "20", "--also", f"challenge={CHALLENGE}"]) == 0
     return {"ckpt": ckpt, "model": model, "report": json.loads(report.read_text()), "test": perturbed / "test.jsonl"}
 
 
@@ -68,6 +69,20 @@ def test_report_has_metrics_in_range(pipeline):
     single = report["latency"]["single_check"]
     assert 0.0 < single["p50_ms"] <= single["p95_ms"]
     assert report["latency"]["throughput_items_per_s"] > 0
+
+
+def test_also_scored_sets_are_reported_and_carded(pipeline):
+    also = pipeline["report"]["also"]["challenge"]
+    assert also["data"]["n"] == sum(1 for line in CHALLENGE.read_text().splitlines() if line.strip())
+    assert set(also["per_answer_type"]) == {"numeric", "choice", "yes_no", "text"}
+    assert 0.0 <= also["overall"]["auroc"] <= 1.0 and 0.0 <= also["baseline"]["auroc"] <= 1.0
+    card = (pipeline["model"] / "MODEL_CARD.md").read_text()
+    assert "## Also scored: challenge" in card and f"{also['overall']['auroc']:.4f}" in card
+
+
+def test_evaluate_rejects_a_malformed_also_spec():
+    with pytest.raises(SystemExit, match="NAME=PATH"):
+        main(["evaluate", "--model", "m", "--data", "d", "--report", "r", "--also", "no-equals-sign"])
 
 
 def test_model_card_quotes_the_report(pipeline):

@@ -7,7 +7,7 @@ split, chosen by a hash of the qid so it does not depend on the order or the set
 
 Answer types built here: numeric (GSM8K, PRMBench), choice (GSM8K turned into 5-option questions),
 yes/no (StrategyQA), text (StrategyQA claims as supported/refuted, GSM8K parity labels, PRMBench answers
-that are not numbers).
+that are not numbers), and choice with word options (synthetic comparisons, ``synthetic.py``).
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ class DataConfig:
     parity_fraction: float = 0.15  # GSM8K questions also asked as an even/odd label
     claim_fraction: float = 0.6  # StrategyQA questions also asked as a supported/refuted claim
     strategyqa_choice_fraction: float = 0.4  # ... and as multiple choice with text options
+    compare_count: int = 0  # synthetic "who is the oldest?" questions with names as options (see synthetic.py)
     prmbench_files: tuple[str, ...] = (
         "prm800k_train_p1_first400_4o_circular.jsonl",
         "prm800k_test_p1_4o_circular.jsonl",
@@ -358,6 +359,17 @@ def read_extra(path: str) -> Iterator[dict]:
             yield row
 
 
+# ------------------------------------------------------------------------------------------------ synthetic
+
+
+def compare_examples(count: int, seed: int) -> Iterator[dict]:
+    from .synthetic import read_compare
+
+    for qid, parts in read_compare(count, seed):
+        yield base_row(qid, "compare_mc", parts["question"], parts["steps"], parts["answer"], "choice",
+                       final=parts["answer"], options=parts["options"], value=None)
+
+
 # ------------------------------------------------------------------------------------------------ driver
 
 
@@ -384,6 +396,7 @@ def build(config: DataConfig) -> list[dict]:
         if rng.random() < config.strategyqa_choice_fraction:
             rows.append(strategyqa_choice(example, rng))
     rows.extend(read_prmbench(root, config.prmbench_files, config.prmbench_limit))
+    rows.extend(compare_examples(config.compare_count, config.seed))
     for path in config.extra:
         rows.extend(read_extra(path))
     counts: dict[str, int] = {}

@@ -109,13 +109,41 @@ def _auroc_vs_other(labels: np.ndarray, scores: np.ndarray, idx: np.ndarray) -> 
 
 
 def evaluate(model_dir: Path, data: Path, *, threads: int = 2, limit: int = 0, latency_n: int = 200,
-             predictions: Path | None = None) -> dict[str, Any]:
+             predictions: Path | None = None, also: dict[str, Path] | None = None) -> dict[str, Any]:
+    """The report on ``data``; ``also`` names further labelled sets scored the same way (``report["also"]``)."""
     from guardrail._onnx import OnnxVerifier
 
     verifier = OnnxVerifier(model_dir, threads=threads, batch_size=SCORE_BATCH)
     manifest = verifier.manifest
     rows = read_rows(data, limit)
     items = to_items(rows)
+    scored = score_rows(verifier, data, rows, items, predictions)
+    throughput, baseline_ms = scored.pop("throughput"), scored.pop("baseline_ms")
+    report = {
+        "model": {"name": manifest.name, "version": manifest.version, "dir": str(model_dir),
+                  "onnx_bytes": (model_dir / manifest.onnx_file).stat().st_size,
+                  "temperature": manifest.temperature, "threshold": manifest.threshold,
+                  "max_length": manifest.max_length, "num_layers": manifest.config.get("num_layers")},
+        **scored,
+        "latency": {"threads": threads, "single_check": single_check_latency(verifier, items, latency_n),
+                    "batch_size": SCORE_BATCH, "throughput_items_per_s": throughput,
+                    "baseline_ms_per_check": baseline_ms},
+        "parity": manifest.metrics.get("parity"),
+        "also": {},
+    }
+    for name, path in (also or {}).items():
+        extra_rows = read_rows(path)
+        extra = score_rows(verifier, path, extra_rows, to_items(extra_rows))
+        report["also"][name] = {k: v for k, v in extra.items() if k not in ("throughput", "baseline_ms")}
+    report["vs_baseline"] = baseline_comparison(report)
+    report["targets"] = check_targets(report)
+    return report
+
+
+def score_rows(verifier: Any, path: Path, rows: Sequence[dict[str, Any]], items: Sequence[CheckInput],
+               predictions: Path | None = None) -> dict[str, Any]:
+    """Model and baseline scores of labelled rows: overall, per kind and per answer type."""
+    threshold = verifier.manifest.threshold
     labels = np.array([int(r["label"]) for r in rows], dtype=np.int64)
     probs, throughput = score_model(verifier, items)
     started = time.perf_counter()
@@ -125,24 +153,15 @@ def evaluate(model_dir: Path, data: Path, *, threads: int = 2, limit: int = 0, l
     types = [answer_type_of(r) for r in rows]
     if predictions:
         write_predictions(predictions, items, labels, probs, base, kinds, types)
-    report = {
-        "model": {"name": manifest.name, "version": manifest.version, "dir": str(model_dir),
-                  "onnx_bytes": (model_dir / manifest.onnx_file).stat().st_size,
-                  "temperature": manifest.temperature, "threshold": manifest.threshold,
-                  "max_length": manifest.max_length, "num_layers": manifest.config.get("num_layers")},
-        "data": {"path": str(data), "n": len(rows), "positive_share": float(labels.mean()) if len(rows) else None},
-        "overall": binary_report(labels, probs, manifest.threshold),
+    return {
+        "data": {"path": str(path), "n": len(rows), "positive_share": float(labels.mean()) if len(rows) else None},
+        "overall": binary_report(labels, probs, threshold),
         "baseline": binary_report(labels, base, BASELINE_THRESHOLD),
-        "per_kind": group_metrics(labels, probs, base, kinds, manifest.threshold),
-        "per_answer_type": group_metrics(labels, probs, base, types, manifest.threshold),
-        "latency": {"threads": threads, "single_check": single_check_latency(verifier, items, latency_n),
-                    "batch_size": SCORE_BATCH, "throughput_items_per_s": throughput,
-                    "baseline_ms_per_check": baseline_ms},
-        "parity": manifest.metrics.get("parity"),
+        "per_kind": group_metrics(labels, probs, base, kinds, threshold),
+        "per_answer_type": group_metrics(labels, probs, base, types, threshold),
+        "throughput": throughput,
+        "baseline_ms": baseline_ms,
     }
-    report["vs_baseline"] = baseline_comparison(report)
-    report["targets"] = check_targets(report)
-    return report
 
 
 def write_predictions(path: Path, items: Sequence[CheckInput], labels: np.ndarray, probs: np.ndarray,
@@ -202,7 +221,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--limit", type=int, default=0, help="evaluate only the first N rows")
     parser.add_argument("--latency-n", type=int, default=200, help="single checks timed for latency")
     parser.add_argument("--predictions", type=Path, help="also write per-item scores (JSONL, no text)")
+    parser.add_argument("--also", action="append", default=[], metavar="NAME=PATH",
+                        help="another labelled JSONL set to score and report under NAME (may repeat)")
     parser.set_defaults(func=_run)
+
+
+def _named_path(spec: str) -> tuple[str, Path]:
+    name, sep, path = spec.partition("=")
+    if not sep or not name or not path:
+        raise SystemExit(f"--also takes NAME=PATH, got {spec!r}")
+    return name, Path(path)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -210,8 +238,9 @@ def _run(args: argparse.Namespace) -> int:
 
     from .model_card import write_model_card
 
+    also = dict(_named_path(spec) for spec in args.also)
     report = evaluate(args.model, args.data, threads=args.threads, limit=args.limit, latency_n=args.latency_n,
-                      predictions=args.predictions)
+                      predictions=args.predictions, also=also)
     args.report.parent.mkdir(parents=True, exist_ok=True)
     args.report.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     card = write_model_card(args.model, report, args.card)

@@ -56,6 +56,34 @@ def _parity(report: dict[str, Any]) -> str:
     return text
 
 
+def _also_sections(also: dict[str, dict[str, Any]]) -> list[str]:
+    """Further labelled sets scored with the same model in the same run (``evaluate --also``)."""
+    lines: list[str] = []
+    for name, scored in also.items():
+        overall, base = scored["overall"], scored["baseline"]
+        lines += [
+            f"## Also scored: {name} ({scored['data']['n']} items, `{scored['data']['path']}`)",
+            "",
+            "What the set is and how it was made is described next to it (a README in its folder).",
+            "",
+            "| metric | this model | string-match baseline |",
+            "|---|---:|---:|",
+            f"| AUROC | {_fmt(overall['auroc'])} | {_fmt(base['auroc'])} |",
+            f"| accuracy @ threshold | {_fmt(overall['accuracy'])} | {_fmt(base['accuracy'])} |",
+            f"| ECE (15 bins) | {_fmt(overall['ece'])} | {_fmt(base['ece'])} |",
+            "",
+            "Per answer type:",
+            "",
+            *_group_table(scored["per_answer_type"]),
+            "",
+            "Per kind:",
+            "",
+            *_group_table(scored["per_kind"]),
+            "",
+        ]
+    return lines
+
+
 def render_model_card(report: dict[str, Any], config: dict[str, Any]) -> str:
     model, overall, base, lat = report["model"], report["overall"], report["baseline"], report["latency"]
     single = lat["single_check"]
@@ -82,12 +110,16 @@ def render_model_card(report: dict[str, Any], config: dict[str, Any]) -> str:
         "## Data and labels",
         "",
         "Rule-made perturbation labels (`verifier-train data` + `perturb`) on GSM8K solutions, GSM8K turned into",
-        "5-option multiple choice, StrategyQA (facts as rationale, yes/no) and PRMBench processes; splits are",
-        "by source question. Label 1: the rationale supports the answer (originals, filler or asides inserted,",
-        "answer reformatted, light paraphrase, wrong-but-self-consistent chains). Label 0: answer swapped,",
-        "last step changed, corrupted step propagated, truncated before the conclusion, rationale from another",
-        "question, contradicting conclusion, hint-following answer, circular rationale. Consistency is not",
-        "correctness: a wrong chain whose answer follows from it is labelled 1.",
+        "5-option multiple choice, StrategyQA (facts as rationale, yes/no, supported/refuted claims, Yes/No",
+        "options), PRMBench processes and synthetic comparison questions with names as options; splits are by",
+        "source question. Label 1: the rationale supports the answer (originals, filler or asides inserted,",
+        "answer reformatted, light paraphrase, condensed to the deciding steps, a closing remark naming another",
+        "value, wrong-but-self-consistent chains). Label 0: answer swapped (also for an intermediate value or",
+        "a value the rationale rejects), last step changed, corrupted step propagated, truncated before the",
+        "conclusion, conclusion asserted without the steps that reach it, rationale from another question",
+        "(half the time one that concludes the same answer), contradicting conclusion, hint-following answer,",
+        "circular rationale. Consistency is not correctness: a wrong chain whose answer follows from it is",
+        "labelled 1.",
         "",
         f"## Results on the held-out test split ({report['data']['n']} items, `{report['data']['path']}`)",
         "",
@@ -121,6 +153,7 @@ def render_model_card(report: dict[str, Any], config: dict[str, Any]) -> str:
         "",
         "Targets met: " + ", ".join(f"{k}: {_fmt(v)}" for k, v in report["targets"].items()),
         "",
+        *_also_sections(report.get("also") or {}),
         "## Intended use",
         "",
         "A fast first-line check at inference time: does the stated rationale lead to the stated answer? Use",

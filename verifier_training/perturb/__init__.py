@@ -46,7 +46,9 @@ def operator_tables() -> tuple[dict[str, dict[str, Operator]], dict[str, dict[st
     from . import arith, consistent, inconsistent
 
     pos, neg = consistent.OPERATORS, inconsistent.OPERATORS
-    common_pos = {k: pos[k] for k in ("original", "filler", "aside", "reformat", "paraphrase", "hint_ignored")}
+    common_pos = {
+        k: pos[k] for k in ("original", "filler", "aside", "reformat", "paraphrase", "hint_ignored", "condensed")
+    }
     arith_pos = {**common_pos, "trailing_remark": pos["trailing_remark"], "self_consistent": arith.self_consistent}
     label_neg = {k: neg[k] for k in ("swap_small", "other_rationale", "contradict", "hint_follow")}
     consistent_ops = {"numeric": arith_pos, "choice": arith_pos, "yes_no": common_pos, "text": common_pos}
@@ -67,6 +69,7 @@ def operator_tables() -> tuple[dict[str, dict[str, Operator]], dict[str, dict[st
                     "other_rationale",
                     "contradict",
                     "hint_follow",
+                    "rejected_answer",
                 )
             },
             "last_step_changed": arith.last_step_changed,

@@ -2,7 +2,8 @@
 
 Each one leaves the reasoning's conclusion equal to the answer while changing something a shallow model
 might key on: inserted filler and asides (length, extra numbers), reformatted answers, paraphrase, a
-trailing remark that ends the text on another number, a hint in the question that the answer ignores.
+trailing remark that ends the text on another number, a hint in the question that the answer ignores, and a
+rationale condensed to the steps that reach the answer.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import random
 import re
 from collections.abc import Sequence
 
-from guardrail._features import format_number, numbers_in
+from guardrail._features import analyse, format_number, numbers_in
 
 from ._common import (
     Example,
@@ -109,28 +110,64 @@ def paraphrase(example: Example, rng: random.Random, pool: Sequence[Example]) ->
 
 
 def trailing_remark(example: Example, rng: random.Random, pool: Sequence[Example]) -> Variant | None:
-    """The conclusion is followed by a remark that ends on another number (the regex baseline's blind spot)."""
-    if example.answer_type not in ("numeric", "choice") or (
-        example.answer_type == "choice" and not example.meta.get("value")
-    ):
+    """The conclusion is followed by a remark that names another value or option, often to reject it (the
+    regex baseline's blind spot; ``inconsistent.rejected_answer`` gives that value as the answer)."""
+    remark = rejection_remark(example, rng, pool)
+    if remark is None:
         return None
-    steps = base_steps(example, rng, p_conclusion=0.0)
-    final_value = example.meta.get("value", example.final) if example.answer_type == "choice" else example.final
-    others = sorted({format_number(v) for s in steps[:-1] for v in numbers_in(s)} - {final_value})
-    if not others:
+    return Variant("trailing_remark", 1, remark_steps(example, rng, remark[0]), _answer(example, rng), example.question)
+
+
+def remark_steps(example: Example, rng: random.Random, remark: str) -> list[str]:
+    """The steps, then the remark; a list of facts always gets its verdict first, or "not (C)" would be it."""
+    facts_only = example.row["source"].startswith("strategyqa")
+    return [*base_steps(example, rng, p_conclusion=1.0 if facts_only else 0.5), remark]
+
+
+_REMARKS = (
+    "Note that this is different from the {x} we found earlier.",
+    "(Compare with {x} above.)",
+    "This makes sense since it is not {x}.",
+    "That is the total, not just the {x}.",
+    "So it is not {x}.",
+    "({x} would be wrong here.)",
+    "This rules out {x}.",
+    "It cannot be {x}.",
+)
+
+
+def rejection_remark(example: Example, rng: random.Random, pool: Sequence[Example]) -> tuple[str, str] | None:
+    """(a closing remark naming another value or option than the conclusion, that value as an answer)."""
+    if example.answer_type == "numeric":
+        others = sorted({format_number(v) for s in example.steps[:-1] for v in numbers_in(s)} - {example.final})
+        other = rng.choice(others) if others and rng.random() < 0.7 else wrong_value(example, rng, pool, "small")
+        if other is None or other == example.final:
+            return None
+        return rng.choice(_REMARKS).format(x=other), display_answer(example, other, rng)
+    if example.answer_type == "choice":
+        letter = wrong_value(example, rng, pool, "intermediate")
+        text = example.meta["options"].get(letter or "", "")
+        if not letter or not text:
+            return None
+        named = rng.choice((text, f"({letter})", f"option {letter}", f"{letter}) {text}"))
+        return rng.choice(_REMARKS[4:]).format(x=named), display_answer(example, letter, rng)
+    return None
+
+
+def condensed(example: Example, rng: random.Random, pool: Sequence[Example]) -> Variant | None:
+    """A short rationale: only the last step or two, which still derive the answer (terse is not unfaithful).
+    A list of facts keeps its last fact and gets its verdict."""
+    steps = example.steps
+    if example.row["source"].startswith("strategyqa"):
+        kept = [*steps[-1:], conclusion_sentence(example, example.final, rng)]
+        return Variant("condensed", 1, kept, _answer(example, rng), example.question)
+    if len(steps) < 3:
         return None
-    other = rng.choice(others)
-    steps.append(
-        rng.choice(
-            (
-                f"Note that this is different from the {other} we found earlier.",
-                f"(Compare with {other} above.)",
-                f"This makes sense since it is not {other}.",
-                f"That is the total, not just the {other}.",
-            )
-        )
-    )
-    return Variant("trailing_remark", 1, steps, _answer(example, rng), example.question)
+    kept = steps[-rng.randint(1, 2) :]
+    answer = _answer(example, rng)
+    if not analyse(example.question, "\n".join(kept), answer).agrees:
+        return None  # the kept tail does not state the conclusion on its own
+    return Variant("condensed", 1, kept, answer, example.question)
 
 
 def hint_ignored(example: Example, rng: random.Random, pool: Sequence[Example]) -> Variant | None:
@@ -152,4 +189,5 @@ OPERATORS = {
     "paraphrase": paraphrase,
     "trailing_remark": trailing_remark,
     "hint_ignored": hint_ignored,
+    "condensed": condensed,
 }

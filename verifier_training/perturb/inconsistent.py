@@ -59,7 +59,7 @@ def truncated(example: Example, rng: random.Random, pool: Sequence[Example]) -> 
     mention = rng.random() < 0.4
     answer = display_answer(example, example.final, rng, reformat=rng.random() < 0.25)
     if mention:
-        shown = example.meta.get("value", example.final) if example.answer_type == "choice" else example.final
+        shown = _shown_value(example)
         kept.insert(
             0,
             rng.choice(
@@ -80,6 +80,13 @@ def truncated(example: Example, rng: random.Random, pool: Sequence[Example]) -> 
     return Variant(
         "truncated_mention" if mention else "truncated", 0, [rationale], answer, example.question, keep_style=True
     )
+
+
+def _shown_value(example: Example) -> str:
+    """How a rationale would name the example's conclusion: a choice by its option's value or text."""
+    if example.answer_type != "choice":
+        return example.final
+    return example.meta.get("value") or example.meta["options"].get(example.final) or example.final
 
 
 def unsupported_conclusion(example: Example, rng: random.Random, pool: Sequence[Example]) -> Variant | None:
@@ -116,6 +123,11 @@ def other_rationale(example: Example, rng: random.Random, pool: Sequence[Example
     ]
     if not candidates:
         return None
+    same_answer = [o for o in candidates if o.final == example.final]
+    if same_answer and rng.random() < 0.5:
+        # Hardest case: the borrowed rationale concludes the very answer given, so answer matching says
+        # "agrees" and only the mismatch between question and rationale tells them apart.
+        candidates = same_answer
     other = rng.choice(candidates)
     answer = display_answer(example, example.final, rng, reformat=rng.random() < 0.25)
     return Variant("other_rationale", 0, base_steps(other, rng), answer, example.question)
@@ -175,6 +187,17 @@ def circular(example: Example, rng: random.Random, pool: Sequence[Example]) -> V
     return Variant("circular", 0, steps, answer, example.question)
 
 
+def rejected_answer(example: Example, rng: random.Random, pool: Sequence[Example]) -> Variant | None:
+    """The rationale reaches its conclusion, then names another value only to set it aside ("so not (D)");
+    the answer is that rejected value (the label-1 twin is ``consistent.trailing_remark``)."""
+    from .consistent import rejection_remark, remark_steps
+
+    remark = rejection_remark(example, rng, pool)
+    if remark is None:
+        return None
+    return Variant("rejected_answer", 0, remark_steps(example, rng, remark[0]), remark[1], example.question)
+
+
 OPERATORS = {
     "swap_small": swap_small,
     "swap_intermediate": swap_intermediate,
@@ -185,4 +208,5 @@ OPERATORS = {
     "contradict": contradict,
     "hint_follow": hint_follow,
     "circular": circular,
+    "rejected_answer": rejected_answer,
 }
