@@ -249,7 +249,7 @@ def parse_choice(answer: str, options: dict[str, str]) -> str | None:
 # ---------------------------------------------------------------------------------------------- yes/no
 
 _YES = {"yes", "true", "correct", "yep", "affirmative"}
-_NO = {"no", "false", "incorrect", "nope", "negative"}
+_NO = {"no", "false", "incorrect", "nope"}  # not "negative": a sentiment label, not a verdict
 _NEGATION = re.compile(
     r"\b(?:not|no|never|cannot|can't|won't|isn't|aren't|wasn't|weren't|doesn't|don't|didn't|couldn't|"
     r"wouldn't|shouldn't|hasn't|haven't|hadn't|impossible|unlikely|false|incorrect|neither|nor|none|"
@@ -407,6 +407,8 @@ def _label_conclusion(step: str, norm: str, question: str, step_names_answer: bo
     best, best_at = None, -1
     for label in labels:
         for match in _whole_word(label).finditer(text):
+            if len(labels) > 2 and _NEGATED_BEFORE.search(text[: match.start()]):
+                continue  # of three labels, "not refuted" names none; of two, it names the other (below)
             if match.start() > best_at:
                 best, best_at = label, match.start()
     if best is not None and len(labels) == 2 and _NEGATED_BEFORE.search(text[:best_at]):

@@ -299,3 +299,19 @@ def test_rejected_letter_is_not_the_conclusion() -> None:
     question = "Which is a noble gas? (A) Nitrogen (B) Argon (C) Chlorine (D) Sodium"
     assert analyse(question, "Argon is in group 18, so the answer is B, not (D).", "B").agrees is True
     assert analyse(question, "Argon is in group 18. This rules out A.", "A").agrees is not True
+
+
+def test_three_label_sets_ignore_negated_labels() -> None:
+    question = "Label it as supported, refuted or unverifiable. Claim: Is the sky blue?"
+    rationale = "The sky scatters blue light. The label is supported, not refuted."
+    assert analyse(question, rationale, "supported").agrees is True
+    assert analyse(question, rationale, "refuted").agrees is False
+    nli = "Premise: A man sleeps. Hypothesis: A man runs. Entailment, neutral or contradiction?"
+    assert analyse(nli, "Sleeping is not running, so it is a contradiction.", "contradiction").agrees is True
+
+
+def test_sentiment_labels_are_text_not_verdicts() -> None:
+    question = 'Review: "Great screen, tinny speakers." Is the sentiment positive or negative?'
+    for answer in ("positive", "negative"):
+        assert analyse(question, "Mostly praise. Overall it is positive.", answer).answer_type is AnswerType.TEXT
+    assert analyse(question, "Mostly praise. Overall it is positive.", "negative").agrees is False

@@ -442,3 +442,24 @@ def test_other_rationale_often_borrows_one_that_concludes_the_same_answer() -> N
     borrowed_yes = sum(v.steps[-1:] and "yes" in " ".join(v.steps).lower() for v in finals if v)
     assert all(v.label == 0 for v in finals)
     assert borrowed_yes >= 12  # 1 in 6 candidates concludes "yes", yet about half the picks do
+
+
+def _three_label_claim() -> Example:
+    for seed in range(50):
+        row = data.strategyqa_claim(_yes_no(True).row, random.Random(seed))
+        if len(row["meta"]["labels"]) == 3:
+            row.update(id="s1:claim:base1", split="train")
+            return Example(row)
+    raise AssertionError("no three-label claim in 50 seeds")
+
+
+def test_three_label_claims_keep_their_verdict_under_consistent_operators() -> None:
+    example = _three_label_claim()
+    third = example.meta["labels"][2]
+    assert third in example.question and example.final != third
+    for seed in range(20):
+        for operator in (consistent.original, consistent.condensed, consistent.filler):
+            label, verdict = _verdict(example, operator(example, random.Random(seed), POOL))
+            assert label == 1 and verdict.agrees is not False
+        label, verdict = _verdict(example, inconsistent.contradict(example, random.Random(seed), POOL))
+        assert label == 0 and verdict.agrees is False

@@ -206,17 +206,26 @@ LABEL_PAIRS = (
 )
 
 
+THIRD_LABELS = {"supported": "unverifiable", "entailment": "neutral", "valid": "undetermined",
+                "plausible": "unclear"}
+
+
 def strategyqa_claim(example: dict, rng: random.Random) -> dict:
-    """The question as a claim with a two-label verdict (NLI-style label names)."""
+    """The question as a claim with a two-label verdict (NLI-style label names); a third of them also offer
+    a third label ("neutral", "unverifiable") that the answer never is, so a label set is not always two."""
     positive, negative = rng.choice(LABEL_PAIRS)
     label = positive if example["meta"]["final"] == "yes" else negative
+    labels = [positive, negative]
+    if rng.random() < 0.35:
+        labels.append(THIRD_LABELS[positive])
+    offered = " or ".join((", ".join(labels[:-1]), labels[-1]))
     question = rng.choice(
         (
-            "Is the claim {p} or {n}? Claim: {q}",
-            "Claim: {q}\nLabel it as {p} or {n}.",
-            "Decide whether this is {p} or {n} given the evidence: {q}",
+            "Is the claim {o}? Claim: {q}",
+            "Claim: {q}\nLabel it as {o}.",
+            "Decide whether this is {o} given the evidence: {q}",
         )
-    ).format(q=example["question"], p=positive, n=negative)
+    ).format(q=example["question"], o=offered)
     return base_row(
         example["qid"],
         "strategyqa_claim",
@@ -225,7 +234,7 @@ def strategyqa_claim(example: dict, rng: random.Random) -> dict:
         label,
         "text",
         final=label,
-        labels=[positive, negative],
+        labels=labels,
     )
 
 

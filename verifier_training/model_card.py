@@ -35,6 +35,7 @@ def _group_table(groups: dict[str, dict[str, Any]]) -> list[str]:
 _MODES = {
     "int8": "dynamic int8 quantisation (weights int8, activations quantised per call)",
     "int8-embeddings": "word-embedding table stored int8 per row, fp32 compute",
+    "fp16-embeddings": "word-embedding table stored fp16, fp32 compute (no int8: it failed the parity check)",
     "fp32": "fp32",
 }
 
@@ -64,7 +65,7 @@ def _also_sections(also: dict[str, dict[str, Any]]) -> list[str]:
         lines += [
             f"## Also scored: {name} ({scored['data']['n']} items, `{scored['data']['path']}`)",
             "",
-            "What the set is and how it was made is described next to it (a README in its folder).",
+            "Scored with the same model, threshold and baseline in the same run.",
             "",
             "| metric | this model | string-match baseline |",
             "|---|---:|---:|",
@@ -161,8 +162,9 @@ def render_model_card(report: dict[str, Any], config: dict[str, Any]) -> str:
         "",
         "## Limits",
         "",
-        "- Trained on rule-made perturbations of three datasets; figures above are on the same distribution.",
-        "  Expect lower accuracy on rationales written by real models, other domains and long free-text answers.",
+        "- Trained on rule-made perturbations of three datasets and synthetic comparison questions; the test",
+        "  figures are on that distribution. Expect lower accuracy on rationales written by real models, other",
+        "  domains and long free-text answers (compare any hand-written set scored above).",
         "- It checks consistency, not correctness, and not faithfulness: a rationale can be consistent with",
         "  the answer and still not be how the model reached it.",
         f"- Inputs longer than {model['max_length']} tokens lose the middle of the rationale (head and tail kept).",

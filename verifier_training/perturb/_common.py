@@ -122,16 +122,13 @@ def conclusion_sentence(example: Example, value: str, rng: random.Random) -> str
             )
         )
     if kind == "text" and example.meta.get("labels"):
-        other = next((x for x in example.meta["labels"] if x != value), value)
-        return rng.choice(
-            (
-                f"So the answer is {value}.",
-                f"Therefore, it is {value}.",
-                f"Hence: {value}.",
-                f"So it is not {other}.",
-                f"The label is {value}, not {other}.",
-            )
-        )
+        labels = example.meta["labels"]
+        other = next((x for x in labels if x != value), value)
+        forms = [f"So the answer is {value}.", f"Therefore, it is {value}.", f"Hence: {value}."]
+        if len(labels) == 2:  # "not refuted" names the verdict only when there are two labels
+            forms.append(f"So it is not {other}.")
+        forms.append(f"The label is {value}, not {other}.")
+        return rng.choice(forms)
     return rng.choice(
         (
             f"So the answer is {value}.",
@@ -177,7 +174,7 @@ def wrong_value(example: Example, rng: random.Random, pool: Sequence[Example], h
             letters = [k for k in letters if example.meta["options"][k] in seen] or letters
         return rng.choice(letters)
     if kind == "text" and example.meta.get("labels"):
-        return next(label for label in example.meta["labels"] if label != final)
+        return rng.choice([label for label in example.meta["labels"] if label != final])
     if kind == "numeric":
         return wrong_number(example, rng, pool, how)
     others = [o.final for o in pool if o.answer_type == "text" and o.final != final and not o.meta.get("labels")]
