@@ -462,9 +462,10 @@ def _find_conclusion(
 ) -> tuple[int | None, str | None]:
     """Walk back from the last step to the last one that states a value of the answer's type."""
     extract = _EXTRACTORS[answer_type]
+    first = max(0, len(steps) - 3)  # the conclusion is looked for in the last three steps only
     if answer_type is not AnswerType.YES_NO:  # polarity reads its own negations
-        steps = [_without_rejections(step) for step in steps]
-    window = [i for i in range(len(steps) - 1, max(-1, len(steps) - 4), -1)
+        steps = [*steps[:first], *(_without_rejections(step) for step in steps[first:])]
+    window = [i for i in range(len(steps) - 1, first - 1, -1)
               if not (_FILLER_STEP.match(steps[i]) and not _DIGIT.search(steps[i])) and not _ASIDE.match(steps[i])]
     if answer_type is AnswerType.CHOICE and _text_options(options):
         return _conclude_text_option(steps, window, options)

@@ -134,17 +134,22 @@ def gsm8k_choice(example: dict, rng: random.Random) -> dict:
     mapping = dict(zip(letters, options))
     correct = letters[options.index(example["meta"]["final"])]
     layout = rng.choice(("inline", "lines", "lines_dot"))
-    question = example["question"] + _render_options(mapping, layout)
+    question = example["question"] + render_options(mapping, layout)
     row = dict(example, question=question, answer=correct, answer_type="choice", source="gsm8k_mc")
     row["meta"] = dict(example["meta"], options=mapping, final=correct, value=example["meta"]["final"])
     return row
 
 
-def _render_options(options: dict[str, str], layout: str) -> str:
+def render_options(options: dict[str, str], layout: str) -> str:
+    """The option list as a question shows it, in one of several layouts (so no layout goes with a label)."""
     if layout == "inline":
         return " Answer choices: " + " ".join(f"({k}) {v}" for k, v in options.items())
+    if layout == "inline_bare":
+        return " " + " ".join(f"({k}) {v}" for k, v in options.items())
     if layout == "lines":
         return "\n" + "\n".join(f"{k}) {v}" for k, v in options.items())
+    if layout == "lines_paren":
+        return "\n" + "\n".join(f"({k}) {v}" for k, v in options.items())
     return "\nOptions:\n" + "\n".join(f"{k}. {v}" for k, v in options.items())
 
 
@@ -246,7 +251,7 @@ def strategyqa_choice(example: dict, rng: random.Random) -> dict:
         texts.append(rng.choice(("Cannot be determined", "Not enough information")))
     mapping = dict(zip("ABC", texts))
     correct = next(k for k, v in mapping.items() if v.lower() == example["meta"]["final"])
-    question = example["question"] + _render_options(mapping, rng.choice(("inline", "lines", "lines_dot")))
+    question = example["question"] + render_options(mapping, rng.choice(("inline", "lines", "lines_dot")))
     return base_row(
         example["qid"],
         "strategyqa_mc",
@@ -374,8 +379,8 @@ def read_extra(path: str) -> Iterator[dict]:
 def compare_examples(count: int, seed: int) -> Iterator[dict]:
     from .synthetic import read_compare
 
-    for qid, parts in read_compare(count, seed):
-        yield base_row(qid, "compare_mc", parts["question"], parts["steps"], parts["answer"], "choice",
+    for parts in read_compare(count, seed):
+        yield base_row(parts["qid"], "compare_mc", parts["question"], parts["steps"], parts["answer"], "choice",
                        final=parts["answer"], options=parts["options"], value=None)
 
 

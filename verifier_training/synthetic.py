@@ -14,6 +14,8 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from .data import render_options
+
 NAMES = (
     "Ana", "Ben", "Cleo", "Dev", "Elif", "Femi", "Greta", "Hugo", "Ines", "Jonas", "Kemal", "Lena", "Mateo",
     "Nadia", "Omar", "Priya", "Quinn", "Rosa", "Sami", "Tara", "Umar", "Vera", "Wen", "Ximena", "Yusuf", "Zoe",
@@ -78,7 +80,9 @@ def compare_question(rng: random.Random, number: int) -> dict | None:
     winner = ranked[0]
     options = _options(people, rng)
     letter = next(k for k, v in options.items() if v == winner)
-    question = " ".join(facts) + " " + (attribute.most if want_most else attribute.least) + _render(options, rng)
+    layout = rng.choice(("inline_bare", "lines_paren", "lines_dot"))
+    asked = attribute.most if want_most else attribute.least
+    question = " ".join(facts) + " " + asked + render_options(options, layout)
     steps += _comparison(ranked, values, attribute, want_most, rng)
     return {
         "qid": f"compare-{number}",
@@ -95,15 +99,6 @@ def _options(people: list[str], rng: random.Random) -> dict[str, str]:
         texts.append(rng.choice(("They are tied", "Cannot be determined")))
     rng.shuffle(texts)
     return dict(zip("ABCDE", texts))
-
-
-def _render(options: dict[str, str], rng: random.Random) -> str:
-    layout = rng.choice(("inline", "lines", "lines_dot"))
-    if layout == "inline":
-        return " " + " ".join(f"({k}) {v}" for k, v in options.items())
-    if layout == "lines":
-        return "\n" + "\n".join(f"({k}) {v}" for k, v in options.items())
-    return "\nOptions:\n" + "\n".join(f"{k}. {v}" for k, v in options.items())
 
 
 def _comparison(
@@ -131,8 +126,8 @@ def _comparison(
     return steps
 
 
-def read_compare(count: int, seed: int) -> Iterator[tuple[str, dict]]:
-    """``count`` questions as (qid, parts); the seed makes them identical across runs."""
+def read_compare(count: int, seed: int) -> Iterator[dict]:
+    """``count`` questions; the seed makes them identical across runs."""
     rng = random.Random(f"compare:{seed}")
     made = attempt = 0
     while made < count:
@@ -140,4 +135,4 @@ def read_compare(count: int, seed: int) -> Iterator[tuple[str, dict]]:
         parts = compare_question(rng, attempt)
         if parts is not None:
             made += 1
-            yield parts["qid"], parts
+            yield parts

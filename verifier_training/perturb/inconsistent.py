@@ -20,7 +20,7 @@ from ._common import (
     with_hint,
     wrong_value,
 )
-from .consistent import base_steps
+from .consistent import base_steps, rejection_remark, remark_steps
 
 
 def _swap(example: Example, rng: random.Random, pool: Sequence[Example], how: str) -> Variant | None:
@@ -190,8 +190,6 @@ def circular(example: Example, rng: random.Random, pool: Sequence[Example]) -> V
 def rejected_answer(example: Example, rng: random.Random, pool: Sequence[Example]) -> Variant | None:
     """The rationale reaches its conclusion, then names another value only to set it aside ("so not (D)");
     the answer is that rejected value (the label-1 twin is ``consistent.trailing_remark``)."""
-    from .consistent import rejection_remark, remark_steps
-
     remark = rejection_remark(example, rng, pool)
     if remark is None:
         return None
