@@ -19,6 +19,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from ._steps import split_steps
+from ._support import derives_conclusion, topic_overlap
 from ._types import AnswerType
 
 Position = Literal["conclusion", "elsewhere", "absent"]
@@ -325,6 +326,8 @@ class AnswerAnalysis(BaseModel):
     conclusion_step: int | None
     answer_steps: tuple[int, ...]  # steps that mention the answer
     n_steps: int
+    topic_overlap: float | None = None  # in [0, 1]: share of the question's content words the rationale uses
+    derived: bool | None = None  # a numeric conclusion is worked out, not only asserted; None: not numeric
 
 
 def detect_answer_type(question: str, answer: str) -> AnswerType:
@@ -376,7 +379,23 @@ def analyse(question: str, rationale: str, answer: str) -> AnswerAnalysis:
         conclusion_step=step_index,
         answer_steps=hits,
         n_steps=len(steps),
+        topic_overlap=topic_overlap(_question_body(question, options or parse_options(question)), rationale),
+        derived=_derived(steps, step_index, conclusion, answer_type, options),
     )
+
+
+def _derived(
+    steps: list[str], step_index: int | None, conclusion: str | None, answer_type: AnswerType, options: dict[str, str]
+) -> bool | None:
+    """:func:`derives_conclusion` for a numeric conclusion (an option's number for a choice); else None."""
+    if conclusion is None or step_index is None:
+        return None
+    value = _fraction(conclusion) if answer_type is AnswerType.NUMERIC else None
+    if answer_type is AnswerType.CHOICE and conclusion in options:
+        value = parse_number(options[conclusion])
+    if value is None:
+        return None
+    return derives_conclusion([tuple(numbers_in(step)) for step in steps], step_index, value)
 
 
 def _same_value(conclusion: str, norm: str, answer_type: AnswerType) -> bool:
@@ -705,6 +724,7 @@ def string_match_baseline(question: str, rationale: str, answer: str) -> float:
         options = parse_options(question)
         letters = [next(g for g in m.groups() if g).upper() for m in _LAST_LINE_LETTER.finditer(last)]
         found = letters[-1] if letters else _option_by_content(last, options)
+        found = None if found == AMBIGUOUS else found  # several options named, none settled on: nothing found
     elif answer_type is AnswerType.YES_NO:
         words = _LAST_LINE_YES_NO.findall(last)
         found = parse_yes_no(words[-1]) if words else None

@@ -67,10 +67,10 @@ class OnnxVerifier:
         self._input_names = _check_inputs(self._session, self.model_dir)
 
     def _check_format(self) -> None:
-        if self.manifest.input_format != _encoding.INPUT_FORMAT:
+        if self.manifest.input_format not in _encoding.INPUT_FORMATS:
             raise ModelLoadError(
                 f"model in {self.model_dir} expects input format {self.manifest.input_format!r}, this "
-                f"guardrail version encodes {_encoding.INPUT_FORMAT!r}; use a matching model or package version"
+                f"guardrail version encodes {_encoding.INPUT_FORMATS}; use a matching model or package version"
             )
 
     def __repr__(self) -> str:
@@ -87,7 +87,7 @@ class OnnxVerifier:
         if not items:
             return np.zeros(0, dtype=np.float64)
         try:
-            batch = _encoding.encode_batch(self._tokenizer, items, self.max_length)
+            batch = _encoding.encode_batch(self._tokenizer, items, self.max_length, self.manifest.input_format)
             logits = self._session.run(None, {name: batch[name] for name in self._input_names})[0]
         except Exception as exc:  # onnxruntime raises its own exception types; callers get one typed error
             raise VerifierError(f"{self.name} failed on a batch of {len(items)}: {exc}") from exc
@@ -115,6 +115,9 @@ class OnnxVerifier:
         )
 
 
+_OFF_TOPIC_BELOW = 0.2  # under this share of the question's words a rationale reads as another question's
+
+
 def flag_steps(item: CheckInput) -> tuple[tuple[int, ...], tuple[str, ...]]:
     """The steps at the decision point (the concluding step, then the nearest steps naming the answer) and why.
 
@@ -136,6 +139,12 @@ def flag_steps(item: CheckInput) -> tuple[tuple[int, ...], tuple[str, ...]]:
         )
     if analysis.answer_position == "absent":
         reasons.append("answer_not_in_rationale: no step states the answer")
+    if analysis.derived is False:
+        reasons.append("conclusion_not_derived: the concluded number is stated, not worked out in any step")
+    if analysis.topic_overlap is not None and analysis.topic_overlap < _OFF_TOPIC_BELOW:
+        reasons.append(
+            f"off_topic: the rationale uses {analysis.topic_overlap:.0%} of the question's content words"
+        )
     return flagged, tuple(reasons)
 
 

@@ -30,7 +30,7 @@ def _decode(tokenizer: Tokenizer, ids: np.ndarray) -> str:
 
 
 def test_format_name_is_set() -> None:
-    assert INPUT_FORMAT == "rg-v1"
+    assert INPUT_FORMAT == "rg-v2"
 
 
 def test_shapes_dtypes_and_padding(tokenizer: Tokenizer) -> None:
@@ -46,7 +46,10 @@ def test_shapes_dtypes_and_padding(tokenizer: Tokenizer) -> None:
 def test_layout_features_question_rationale_answer(tokenizer: Tokenizer) -> None:
     batch = encode_batch(tokenizer, [_item()], max_length=128)
     text = _decode(tokenizer, batch["input_ids"][0])
-    assert text.startswith("[CLS] number | ends 72 | gives 72 | match yes | seen conclusion | hint no | how many clips")
+    assert text.startswith(
+        "[CLS] number | topic some | derived yes | ends 72 | gives 72 | match yes | seen conclusion | hint no | "
+        "how many clips"
+    )
     assert text.endswith("[SEP] 48 + 24 = 72 clips. | answer : 72 [SEP]")
     sep = int(np.where(batch["input_ids"][0] == 102)[0][0])
     assert (batch["token_type_ids"][0, : sep + 1] == 0).all() and (batch["token_type_ids"][0, sep + 1 :] == 1).all()
@@ -111,7 +114,7 @@ def test_too_small_budget_is_a_clear_error(tokenizer: Tokenizer) -> None:
 
 def test_build_segments_is_readable() -> None:
     text_a, text_b = build_segments(_item())
-    assert text_a.startswith("number | ends 72") and text_a.endswith("How many clips did Natalia sell?")
+    assert text_a.startswith("number | topic some | derived yes | ends 72") and text_a.endswith("How many clips did Natalia sell?")
     assert text_b == "48 + 24 = 72 clips. | answer : 72"
 
 
@@ -122,3 +125,34 @@ def test_encode_batch_analysed_returns_the_analyses_behind_the_features(tokenize
     batch, analyses = encode_batch_analysed(tokenizer, items, max_length=64)
     assert [a.agrees for a in analyses] == [True, False]
     assert np.array_equal(batch["input_ids"], encode_batch(tokenizer, items, max_length=64)["input_ids"])
+
+
+def test_rg_v1_layout_lacks_the_support_words(tokenizer: Tokenizer) -> None:
+    """Models trained on rg-v1 (0.3.0 and older, custom ones) keep getting exactly the inputs they learned."""
+    batch = encode_batch(tokenizer, [_item()], max_length=128, input_format="rg-v1")
+    text = _decode(tokenizer, batch["input_ids"][0])
+    assert text.startswith("[CLS] number | ends 72 | gives 72 | match yes | seen conclusion | hint no | how many clips")
+
+
+def test_unknown_input_format_is_refused(tokenizer: Tokenizer) -> None:
+    with pytest.raises(ValueError, match="unknown input format"):
+        encode_batch(tokenizer, [_item()], max_length=64, input_format="rg-v9")
+
+
+@pytest.mark.parametrize(
+    ("overlap", "word"), [(None, "unclear"), (0.0, "none"), (0.1, "low"), (0.2, "some"), (0.39, "some"), (0.4, "high"), (1.0, "high")]
+)
+def test_topic_overlap_buckets(overlap: float | None, word: str) -> None:
+    from guardrail._encoding import _overlap_word
+
+    assert _overlap_word(overlap) == word
+
+
+def test_derived_word_only_for_numeric_conclusions() -> None:
+    from guardrail._encoding import feature_text
+    from guardrail._features import analyse
+
+    worked = feature_text(analyse("How many clips?", "She sold 48 + 24 = 72 clips.", "72"))
+    asserted = feature_text(analyse("How many clips did she sell?", "She sold clips in April.\nSo the answer is 72.", "72"))
+    yes_no = feature_text(analyse("Is the sky blue?", "The sky scatters blue light. So yes.", "yes"))
+    assert "derived yes" in worked and "derived no" in asserted and "derived" not in yes_no

@@ -158,3 +158,36 @@ def test_fp16_embeddings_are_exact_to_parity_and_smaller_than_fp32(checkpoint, t
     assert half.metrics["parity"]["max_abs_diff"] <= 1e-3
     export_onnx(checkpoint, tmp_path / "f", parity_items=ITEMS, quantize="fp32")
     assert (tmp_path / "h" / "model.onnx").stat().st_size < (tmp_path / "f" / "model.onnx").stat().st_size
+
+
+def test_legacy_checkpoint_exports_and_scores_in_rg_v1(checkpoint, tmp_path):
+    """A checkpoint saved before input_format existed was trained on rg-v1: its export says so, its parity
+    check encodes rg-v1, and the runtime encodes rg-v1 for it."""
+    import shutil
+
+    from guardrail import OnnxVerifier, _encoding
+    from verifier_training.export import export_onnx, onnx_probabilities
+
+    legacy = tmp_path / "legacy"
+    shutil.copytree(checkpoint, legacy)
+    config = json.loads((legacy / "train_config.json").read_text())
+    del config["input_format"]
+    (legacy / "train_config.json").write_text(json.dumps(config))
+    manifest = export_onnx(legacy, tmp_path / "onnx", quantize="fp32", parity_items=ITEMS)
+    assert manifest.input_format == "rg-v1"
+    verifier = OnnxVerifier(tmp_path / "onnx", threads=1)
+    runtime = verifier.probabilities(ITEMS)
+    offline = onnx_probabilities(tmp_path / "onnx", ITEMS, manifest.max_length, manifest.temperature)
+    assert np.allclose(runtime, offline, atol=1e-6)
+    by_format = {
+        fmt: verifier._session.run(None, _encoding.encode_batch(verifier._tokenizer, ITEMS, manifest.max_length, fmt))[0]
+        for fmt in ("rg-v1", "rg-v2")
+    }
+    assert not np.allclose(by_format["rg-v1"], by_format["rg-v2"])  # the formats differ for these items
+    assert np.allclose(_softmax(by_format["rg-v1"], manifest.temperature), runtime, atol=1e-6)
+
+
+def _softmax(logits, temperature):
+    scaled = logits / temperature
+    exp = np.exp(scaled - scaled.max(axis=1, keepdims=True))
+    return exp[:, 1] / exp.sum(axis=1)

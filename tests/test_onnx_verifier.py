@@ -217,3 +217,18 @@ def test_flagged_steps_of_a_long_rationale_index_the_full_rationale():
     assert any(r.startswith("conclusion_mismatch") for r in reasons)
     short = CheckInput(id="y", question=QUESTIONS[0], rationale="3 + 4 = 7.\nHe has 7 apples.\nThat's it.", answer="9")
     assert flag_steps(short)[0] == (1,)
+
+
+def test_reasons_name_an_asserted_conclusion_and_an_off_topic_rationale():
+    from guardrail._onnx import flag_steps
+
+    question = "Natalia sold 48 clips in April and half as many in May. How many clips did she sell?"
+    asserted = CheckInput(id="a", question=question, rationale="She sold clips in April.\nSo the answer is 72.",
+                          answer="72")
+    foreign = CheckInput(id="f", question=question, rationale="Weng earns $12 an hour.\nShe earned 0.2 x 50 = $10.",
+                         answer="10")
+    worked = CheckInput(id="w", question=question, rationale="In May she sold 48 / 2 = 24 clips.\n48 + 24 = 72.",
+                        answer="72")
+    assert any(r.startswith("conclusion_not_derived") for r in flag_steps(asserted)[1])
+    assert any(r.startswith("off_topic: the rationale uses 0%") for r in flag_steps(foreign)[1])
+    assert not flag_steps(worked)[1]

@@ -64,3 +64,23 @@ def test_batches_cover_every_example_each_epoch_with_little_padding():
         assert bool((batch["input_ids"][batch["attention_mask"] == 0] == 0).all())
         seen += [int(n) for n in lengths]
     assert sorted(seen) == sorted(len(e.ids) for e in examples)
+
+
+def test_every_shipped_config_names_its_input_format():
+    """Re-running an older stage must encode what it was trained on: configs before rg-v2 say rg-v1."""
+    from pathlib import Path
+
+    from guardrail._encoding import INPUT_FORMATS
+
+    for path in sorted((Path(__file__).resolve().parent.parent / "verifier_training" / "configs").glob("train*.json")):
+        raw = json.loads(path.read_text())
+        assert raw.get("input_format", TrainConfig().input_format) in INPUT_FORMATS, path.name
+
+
+def test_ffn_size_prunes_the_built_model():
+    pytest.importorskip("torch")
+    from verifier_training.trainer import build_model
+
+    model = build_model(TrainConfig(base_model="tiny", num_layers=2, ffn_size=24))
+    assert model.config.intermediate_size == 24
+    assert all(layer.intermediate.dense.out_features == 24 for layer in model.bert.encoder.layer)

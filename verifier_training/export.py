@@ -22,7 +22,7 @@ from guardrail._types import CheckInput
 
 from ._errors import ExportError, ParityError
 from .metrics import softmax_positive
-from .train_config import TRAIN_CONFIG_NAME
+from .train_config import LEGACY_INPUT_FORMAT, TRAIN_CONFIG_NAME
 
 PARITY_TOLERANCE = 1e-2
 PARITY_BATCH = 32
@@ -61,6 +61,11 @@ def read_checkpoint_calibration(checkpoint_dir: Path) -> tuple[float, float]:
     return float(config.get(TEMPERATURE_KEY, 1.0)), float(config.get(THRESHOLD_KEY, 0.5))
 
 
+def input_format_of(model_dir: Path) -> str:
+    """The encoding a checkpoint (or an export, which carries its train config) was trained on."""
+    return read_train_config(model_dir).get("input_format", LEGACY_INPUT_FORMAT)
+
+
 def read_train_config(checkpoint_dir: Path) -> dict[str, Any]:
     path = checkpoint_dir / TRAIN_CONFIG_NAME
     if not path.is_file():
@@ -76,7 +81,6 @@ def export_onnx(
     parity_items: Sequence[CheckInput] | None = None,
     name: str = DEFAULT_NAME,
     version: str = DEFAULT_VERSION,
-    input_format: str | None = None,
     max_length: int | None = None,
     temperature: float | None = None,
     threshold: float | None = None,
@@ -84,9 +88,8 @@ def export_onnx(
     overwrite: bool = False,
     tolerance: float = PARITY_TOLERANCE,
 ) -> ModelManifest:
-    """Export ``checkpoint_dir`` to ``out_dir``; ``None`` settings come from the checkpoint and _encoding."""
-    from guardrail import _encoding
-
+    """Export ``checkpoint_dir`` to ``out_dir``; ``None`` settings come from the checkpoint (its input format
+    always does: the model only understands the encoding it was trained on)."""
     checkpoint = Path(checkpoint_dir)
     out = _prepare_out_dir(Path(out_dir), overwrite)
     train_config = read_train_config(checkpoint)
@@ -108,7 +111,7 @@ def export_onnx(
         out,
         name=name,
         version=version,
-        input_format=input_format or _encoding.INPUT_FORMAT,
+        input_format=input_format_of(out),
         max_length=max_length,
         temperature=temperature,
         threshold=threshold,
@@ -221,7 +224,7 @@ def encode_items(model_dir: Path, items: Sequence[CheckInput], max_length: int) 
     from guardrail._encoding import encode_batch
 
     tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
-    return encode_batch(tokenizer, items, max_length)
+    return encode_batch(tokenizer, items, max_length, input_format_of(model_dir))
 
 
 def torch_probabilities(

