@@ -395,7 +395,7 @@ def _derived(
         value = parse_number(options[conclusion])
     if value is None:
         return None
-    return derives_conclusion([tuple(numbers_in(step)) for step in steps], step_index, value)
+    return derives_conclusion([number_strings_in(step) for step in steps], step_index, format_number(value))
 
 
 def _same_value(conclusion: str, norm: str, answer_type: AnswerType) -> bool:

@@ -13,7 +13,7 @@ Both are stdlib-only, linear in the input length, and describe the text, not its
 from __future__ import annotations
 
 import re
-from fractions import Fraction
+from collections.abc import Sequence
 
 _CONTENT_WORD = re.compile(r"[a-z][a-z'-]{2,}|\d+(?:\.\d+)?")
 _KEY_CHARS = 6  # "gestation" and "gestational" share a key: a crude stem that needs no word list
@@ -42,11 +42,12 @@ def topic_overlap(question_body: str, rationale: str) -> float | None:
     return len(wanted & content_keys(rationale)) / len(wanted)
 
 
-def derives_conclusion(
-    steps_numbers: list[tuple[Fraction, ...]], conclusion_step: int, value: Fraction
-) -> bool:
+def derives_conclusion(steps_numbers: Sequence[tuple[str, ...]], conclusion_step: int, value: str) -> bool:
     """Whether ``value`` (the number the rationale concludes) is worked out: it appears with another number
-    in one step, or in a step other than the concluding one. ``steps_numbers`` holds each step's numbers."""
+    in one step, or in a step other than the concluding one. ``steps_numbers`` holds each step's numbers and
+    ``value`` is one too, all as canonical strings (``format_number``: one string per value, so comparing
+    strings compares values, and a repeating decimal matches its rounded form), which is much cheaper than
+    building fractions for every number of a long rationale."""
     for index, numbers in enumerate(steps_numbers):
         if value in numbers and (index != conclusion_step or len(set(numbers)) > 1):
             return True

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from fractions import Fraction
 
 import pytest
 
@@ -41,15 +40,15 @@ def test_overlap_ignores_the_option_list() -> None:
 @pytest.mark.parametrize(
     ("steps", "conclusion_step", "expected"),
     [
-        ([(Fraction(8), Fraction(9), Fraction(72))], 0, True),  # "8 x 9 = 72"
-        ([(Fraction(72),), (Fraction(72),)], 1, True),  # computed earlier, restated last
-        ([(Fraction(48),), (Fraction(72),)], 1, False),  # "So the answer is 72." after unrelated steps
-        ([(Fraction(72), Fraction(72))], 0, False),  # repeating one number is no derivation
-        ([(Fraction(3),), ()], 1, False),
+        ([("8", "9", "72")], 0, True),  # "8 x 9 = 72"
+        ([("72",), ("72",)], 1, True),  # computed earlier, restated last
+        ([("48",), ("72",)], 1, False),  # "So the answer is 72." after unrelated steps
+        ([("72", "72")], 0, False),  # repeating one number is no derivation
+        ([("3",), ()], 1, False),
     ],
 )
-def test_derives_conclusion(steps: list[tuple[Fraction, ...]], conclusion_step: int, expected: bool) -> None:
-    assert derives_conclusion(steps, conclusion_step, Fraction(72)) is expected
+def test_derives_conclusion(steps: list[tuple[str, ...]], conclusion_step: int, expected: bool) -> None:
+    assert derives_conclusion(steps, conclusion_step, "72") is expected
 
 
 def test_analyse_marks_asserted_numeric_conclusions() -> None:
@@ -72,3 +71,9 @@ def test_baseline_scores_an_unsettled_word_option_line_as_nothing_found() -> Non
     question = "Who read the most? (A) Priya (B) Dev (C) Sam"
     assert string_match_baseline(question, "Priya and Dev both read a lot", "A") == 0.5
     assert string_match_baseline(question, "So it is Priya.", "A") == 1.0
+
+
+def test_analyse_matches_a_repeating_decimal_with_its_fraction() -> None:
+    analysis = analyse("Three friends share one cake equally. What share does each get?",
+                       "One cake split three ways is 1/3 each.\nSo the answer is 0.333333.", "0.333333")
+    assert analysis.derived is True
