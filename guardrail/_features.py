@@ -467,6 +467,30 @@ def _without_rejections(step: str) -> str:
     return _REJECTED.sub(" ", _TRAILING_ASIDE.sub("", step) or step)
 
 
+# Option letters a step rules out, before ("not (D)", "rules out A") or after the letter ("(A) is wrong",
+# "B is not the answer", "(A) bank does not fit"). Letters are upper case only: "not a prime" rejects nothing.
+_LETTER_REJECTED_BEFORE = re.compile(
+    r"(?i:\b(?:not|isn't|rather\s+than|instead\s+of|rules?\s+out|ruling\s+out|eliminates?|excluding)\s+"
+    r"(?:the\s+)?(?:option\s+|answer\s+|choice\s+)?)(?:\(([A-J])\)|\b([A-J])\b)"
+)
+_LETTER_REJECTED_AFTER = re.compile(
+    r"(?:\(([A-J])\)(?:\s+[\w'-]+){0,3}?|\b([A-J])\b)\s+(?i:(?:(?:is|are|was|would\s+be|seems)\s+"
+    r"(?:not\s+(?:right|correct|true|valid|it|the\s+(?:\w+\s+)?answer)|wrong|incorrect|invalid|false|ruled\s+out)"
+    r"|(?:does\s+not|doesn't|cannot|can't)\s+(?:fit|work|be\s+(?:right|correct|true|it|the\s+answer)))\b)"
+)
+
+
+def rejected_letters(step: str) -> frozenset[str]:
+    """The option letters ``step`` rules out (elimination sentences name them without choosing them)."""
+    return frozenset(
+        letter
+        for pattern in (_LETTER_REJECTED_BEFORE, _LETTER_REJECTED_AFTER)
+        for match in pattern.finditer(step)
+        for letter in match.groups()
+        if letter
+    )
+
+
 _STEP_NUMBER = re.compile(
     r"^\s*(?:[#*>-]+\s*)?(?:step\s*\d+\s*[:.)]|\(?\d{1,2}[.)](?!\d))\s*(?:\*\*)?\s*", re.IGNORECASE
 )
@@ -481,15 +505,17 @@ def _find_conclusion(
 ) -> tuple[int | None, str | None]:
     """Walk back from the last step to the last one that states a value of the answer's type."""
     extract = _EXTRACTORS[answer_type]
-    first = max(0, len(steps) - 3)  # the conclusion is looked for in the last three steps only
+    rejected = [rejected_letters(step) for step in steps] if answer_type is AnswerType.CHOICE else []
+    # the conclusion is looked for in the last three steps only, not counting closing eliminations
+    first = max(0, len(steps) - 3 - _trailing_count(rejected))
     if answer_type is not AnswerType.YES_NO:  # polarity reads its own negations
         steps = [*steps[:first], *(_without_rejections(step) for step in steps[first:])]
     window = [i for i in range(len(steps) - 1, first - 1, -1)
               if not (_FILLER_STEP.match(steps[i]) and not _DIGIT.search(steps[i])) and not _ASIDE.match(steps[i])]
     if answer_type is AnswerType.CHOICE and _text_options(options):
-        return _conclude_text_option(steps, window, options)
+        return _conclude_text_option(steps, window, options, rejected)
     for index in window:
-        value = extract(steps[index], options)
+        value = extract(steps[index], _kept(options, rejected[index]) if rejected else options)
         if value is not None:
             return index, value
         if answer_type is AnswerType.YES_NO:
@@ -564,17 +590,33 @@ def _text_options(options: dict[str, str]) -> bool:
     return bool(options) and all(parse_number(text) is None for text in options.values())
 
 
-def _conclude_text_option(steps: list[str], window: list[int], options: dict[str, str]) -> tuple[int | None, str | None]:
-    """Options that are words: a letter named in the last steps wins; else the option the last steps (read
-    together: the deciding sentence and the facts it rests on) settle on, if they settle on one."""
+def _conclude_text_option(
+    steps: list[str], window: list[int], options: dict[str, str], rejected: list[frozenset[str]]
+) -> tuple[int | None, str | None]:
+    """Options that are words: a letter named (and not ruled out) in the last steps wins; else the option the
+    last steps (read together: the deciding sentence and the facts it rests on) settle on, if they settle on
+    one."""
     for index in window:
-        letter = _conclude_choice_letter(steps[index], options)
+        letter = _conclude_choice_letter(steps[index], _kept(options, rejected[index]))
         if letter is not None:
             return index, letter
     if not window:
         return (len(steps) - 1 if steps else None), None
-    value = _option_by_text("\n".join(steps[window[-1] : window[0] + 1]), options)
+    ruled_out = frozenset().union(*(rejected[index] for index in window))
+    value = _option_by_text("\n".join(steps[window[-1] : window[0] + 1]), _kept(options, ruled_out))
     return window[0], (None if value == AMBIGUOUS else value)
+
+
+def _kept(options: dict[str, str], ruled_out: frozenset[str]) -> dict[str, str]:
+    return {letter: text for letter, text in options.items() if letter not in ruled_out} if ruled_out else options
+
+
+def _trailing_count(rejected: list[frozenset[str]]) -> int:
+    """How many steps at the end rule options out ("(A) is wrong because ..."): eliminations after the choice."""
+    count = 0
+    while count < len(rejected) and rejected[len(rejected) - 1 - count]:
+        count += 1
+    return count
 
 
 def _option_by_content(step: str, options: dict[str, str]) -> str | None:

@@ -191,3 +191,44 @@ def _softmax(logits, temperature):
     scaled = logits / temperature
     exp = np.exp(scaled - scaled.max(axis=1, keepdims=True))
     return exp[:, 1] / exp.sum(axis=1)
+
+
+@pytest.mark.parametrize("mode", ["fp32", "fp16-embeddings", "int8-embeddings"])
+def test_recovered_checkpoint_scores_like_the_export_and_trains_on(checkpoint, tmp_path, mode):
+    """`verifier-train recover` rebuilds the torch checkpoint behind an export (to fine-tune a shipped model
+    whose training checkpoint is gone): same weights where stored exactly, same probabilities within parity."""
+    import torch
+    from transformers import AutoModelForSequenceClassification
+
+    from verifier_training.export import export_onnx
+    from verifier_training.recover import recover_checkpoint
+
+    export_onnx(checkpoint, tmp_path / "onnx", parity_items=ITEMS, quantize=mode)
+    parity = recover_checkpoint(tmp_path / "onnx", tmp_path / "back", ITEMS)
+    assert parity["n"] == len(ITEMS) and parity["max_abs_diff"] <= (1e-5 if mode == "fp32" else 1e-2)
+    original = AutoModelForSequenceClassification.from_pretrained(str(checkpoint)).state_dict()
+    rebuilt = AutoModelForSequenceClassification.from_pretrained(str(tmp_path / "back")).state_dict()
+    assert set(original) == set(rebuilt)
+    exact = [name for name in original if "word_embeddings" not in name or mode == "fp32"]
+    assert all(torch.allclose(original[name], rebuilt[name], atol=1e-6) for name in exact)
+    for name in ("tokenizer.json", "train_config.json"):
+        assert (tmp_path / "back" / name).is_file()
+
+
+def test_recover_refuses_a_config_that_does_not_fit_the_graph(exported, tmp_path):
+    import shutil
+
+    from guardrail._manifest import read_manifest, write_manifest
+    from verifier_training._errors import ExportError
+    from verifier_training.recover import recover_checkpoint
+
+    out, _ = exported
+    broken = tmp_path / "broken"
+    shutil.copytree(out, broken)
+    config = json.loads((broken / "config.json").read_text())
+    config["intermediate_size"] *= 2
+    (broken / "config.json").write_text(json.dumps(config))
+    manifest = read_manifest(broken)
+    write_manifest(broken, **manifest.model_dump(exclude={"files"}))
+    with pytest.raises(ExportError, match="do not fit"):
+        recover_checkpoint(broken, tmp_path / "back", ITEMS)

@@ -11,6 +11,7 @@ from guardrail._features import (
     detect_answer_type,
     normalise_answer,
     parse_options,
+    rejected_letters,
     string_match_baseline,
 )
 from guardrail._types import AnswerType
@@ -299,6 +300,44 @@ def test_rejected_letter_is_not_the_conclusion() -> None:
     question = "Which is a noble gas? (A) Nitrogen (B) Argon (C) Chlorine (D) Sodium"
     assert analyse(question, "Argon is in group 18, so the answer is B, not (D).", "B").agrees is True
     assert analyse(question, "Argon is in group 18. This rules out A.", "A").agrees is not True
+
+
+GASES = "Which gas do plants absorb? (A) oxygen (B) nitrogen (C) carbon dioxide (D) helium"
+TIMES = "What is 6 x 7? (A) 42 (B) 48 (C) 36 (D) 49"
+
+
+@pytest.mark.parametrize(
+    ("step", "letters"),
+    [
+        ("(A) is wrong because oxygen is released.", {"A"}),
+        ("B is not the answer, and (C) is incorrect.", {"B", "C"}),
+        ("Banks lend money, not books, so (A) bank does not fit.", {"A"}),
+        ("Venus is second, so A is not right.", {"A"}),
+        ("That rules out D.", {"D"}),
+        ("91 is not a prime. A pH of 14 would be basic.", set()),  # articles and lower case are no letters
+        ("So the answer is (C).", set()),
+    ],
+)
+def test_rejected_letters(step: str, letters: set[str]) -> None:
+    assert rejected_letters(step) == letters
+
+
+@pytest.mark.parametrize(
+    ("question", "rationale", "conclusion"),
+    [
+        # eliminations after the choice do not count against the three-step window, and never conclude
+        (GASES, "Plants take in carbon dioxide. The answer is (C). (A) is wrong because oxygen is released. "
+                "(B) is incorrect: leaves do not absorb nitrogen. (D) is wrong: helium is inert.", "C"),
+        (TIMES, "6 x 7 = 42, so the answer is (A). (B) is wrong: 48 is 6 x 8. (C) is wrong: 36 is 6 x 6.", "A"),
+        # an option named by its value or its words after being ruled out is not the conclusion
+        ("What is the pH of pure water? (A) 0 (B) 1 (C) 7 (D) 14",
+         "Pure water has pH = 7, which is neutral. A pH of 14 would be strongly basic, so not (D).", "C"),
+        ("Where do you return a borrowed book? (A) bank (B) library (C) kitchen",
+         "Books are returned to a library. Banks lend money, not books, so (A) bank does not fit.", "B"),
+    ],
+)
+def test_eliminated_options_are_not_the_conclusion(question: str, rationale: str, conclusion: str) -> None:
+    assert analyse(question, rationale, "A").conclusion == conclusion
 
 
 def test_three_label_sets_ignore_negated_labels() -> None:

@@ -17,6 +17,7 @@ STAGE_MODULES = (
     "verifier_training.perturb",
     "verifier_training.train",
     "verifier_training.export",
+    "verifier_training.recover",
     "verifier_training.evaluate",
     "verifier_training.probes.cli",
 )
