@@ -215,16 +215,14 @@ def test_recovered_checkpoint_scores_like_the_export_and_trains_on(checkpoint, t
         assert (tmp_path / "back" / name).is_file()
 
 
-def test_recover_refuses_a_config_that_does_not_fit_the_graph(exported, tmp_path):
-    import shutil
-
+def test_recover_refuses_a_config_that_does_not_fit_the_graph(checkpoint, tmp_path):
     from guardrail._manifest import read_manifest, write_manifest
     from verifier_training._errors import ExportError
+    from verifier_training.export import export_onnx
     from verifier_training.recover import recover_checkpoint
 
-    out, _ = exported
     broken = tmp_path / "broken"
-    shutil.copytree(out, broken)
+    export_onnx(checkpoint, broken, parity_items=ITEMS, quantize="fp32")
     config = json.loads((broken / "config.json").read_text())
     config["intermediate_size"] *= 2
     (broken / "config.json").write_text(json.dumps(config))
@@ -232,3 +230,27 @@ def test_recover_refuses_a_config_that_does_not_fit_the_graph(exported, tmp_path
     write_manifest(broken, **manifest.model_dump(exclude={"files"}))
     with pytest.raises(ExportError, match="do not fit"):
         recover_checkpoint(broken, tmp_path / "back", ITEMS)
+
+
+def test_recover_command_writes_a_checkpoint_that_training_can_start_from(checkpoint, tmp_path):
+    from transformers import AutoModelForSequenceClassification
+
+    from verifier_training.cli import main
+    from verifier_training.export import export_onnx
+
+    manifest = export_onnx(checkpoint, tmp_path / "onnx", parity_items=ITEMS, quantize="fp16-embeddings")
+    assert main(["recover", "--model", str(tmp_path / "onnx"), "--out", str(tmp_path / "base")]) == 0
+    model = AutoModelForSequenceClassification.from_pretrained(str(tmp_path / "base"))
+    assert model.config.num_hidden_layers == 2 and model.config.num_labels == 2
+    assert json.loads((tmp_path / "base" / "train_config.json").read_text())["input_format"] == manifest.input_format
+
+
+def test_recover_refuses_int8_linear_layers_with_a_clear_error(exported, tmp_path):
+    from verifier_training._errors import ExportError
+    from verifier_training.recover import recover_checkpoint
+
+    out, manifest = exported
+    assert manifest.metrics["parity"]["mode"] == "int8"  # the tiny model passes parity fully quantised
+    with pytest.raises(ExportError, match="cannot be turned back"):
+        recover_checkpoint(out, tmp_path / "back", ITEMS)
+    assert not (tmp_path / "back").exists()

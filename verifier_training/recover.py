@@ -38,6 +38,9 @@ _PARAMETER_BY_SLOT = {
 }
 
 
+_INT8_COMPUTE_OPS = frozenset({"MatMulInteger", "DynamicQuantizeLinear", "QLinearMatMul"})
+
+
 def onnx_state_dict(onnx_path: Path) -> dict[str, np.ndarray]:
     """Torch parameter name -> float32 array, read from an exported model's initializers.
 
@@ -49,6 +52,9 @@ def onnx_state_dict(onnx_path: Path) -> dict[str, np.ndarray]:
     from onnx import numpy_helper
 
     graph = onnx.load(str(onnx_path)).graph
+    if any(node.op_type in _INT8_COMPUTE_OPS for node in graph.node):
+        raise ExportError(f"{onnx_path}: its linear layers are int8 (dynamic quantisation), which cannot be turned back "
+                          "into the trained weights; recover reads fp32, fp16-embeddings and int8-embeddings exports")
     arrays = {init.name: numpy_helper.to_array(init) for init in graph.initializer}
     for node in graph.node:  # shared initializers reach their other users through Identity nodes
         if node.op_type == "Identity" and node.input[0] in arrays:
