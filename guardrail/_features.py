@@ -456,10 +456,12 @@ def _question_body(question: str, options: dict[str, str]) -> str:
 _ASIDE = re.compile(r"^\s*\((?=(?:[^()]*\s){2})[^()]*(?:\([^()]*\)[^()]*)*\)[.!]?\s*$")
 _TRAILING_ASIDE = re.compile(r"\s*\((?=(?:[^()]*\s){2})[^()]*\)[.!]?\s*$")
 # "X, not Y" / "so not (D)" / "which rules out A" / "rather than 12": the rejected value is no conclusion.
-_REJECTED = re.compile(
+_REJECTION_CUE = (
     r"\b(?:not|isn't|rather\s+than|instead\s+of|rules?\s+out|ruling\s+out|eliminates?|excluding)\s+"
-    r"(?:the\s+)?(?:option\s+|answer\s+|choice\s+)?(?:\([A-Ja-j]\)|[A-J]\b\)?|\$?-?[\d.,/]*\d%?|'[^']{1,20}'|\w+)",
-    re.IGNORECASE,
+    r"(?:the\s+)?(?:option\s+|answer\s+|choice\s+)?"
+)
+_REJECTED = re.compile(
+    _REJECTION_CUE + r"(?:\([A-Ja-j]\)|[A-J]\b\)?|\$?-?[\d.,/]*\d%?|'[^']{1,20}'|\w+)", re.IGNORECASE
 )
 
 
@@ -469,10 +471,7 @@ def _without_rejections(step: str) -> str:
 
 # Option letters a step rules out, before ("not (D)", "rules out A") or after the letter ("(A) is wrong",
 # "B is not the answer", "(A) bank does not fit"). Letters are upper case only: "not a prime" rejects nothing.
-_LETTER_REJECTED_BEFORE = re.compile(
-    r"(?i:\b(?:not|isn't|rather\s+than|instead\s+of|rules?\s+out|ruling\s+out|eliminates?|excluding)\s+"
-    r"(?:the\s+)?(?:option\s+|answer\s+|choice\s+)?)(?:\(([A-J])\)|\b([A-J])\b)"
-)
+_LETTER_REJECTED_BEFORE = re.compile(f"(?i:{_REJECTION_CUE})" + r"(?:\(([A-J])\)|\b([A-J])\b)")
 _LETTER_REJECTED_AFTER = re.compile(
     r"(?:\(([A-J])\)(?:\s+[\w'-]+){0,3}?|\b([A-J])\b)\s+(?i:(?:(?:is|are|was|would\s+be|seems)\s+"
     r"(?:not\s+(?:right|correct|true|valid|it|the\s+(?:\w+\s+)?answer)|wrong|incorrect|invalid|false|ruled\s+out)"

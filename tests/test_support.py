@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 
 from guardrail._features import analyse, string_match_baseline

@@ -174,9 +174,9 @@ def render_model_card(report: dict[str, Any], config: dict[str, Any]) -> str:
         "  the answer and still not be how the model reached it.",
         f"- Inputs longer than {model['max_length']} tokens lose the middle of the rationale (head and tail kept).",
         "- Truncated rationales in the training data are worked chains (GSM8K, PRMBench, comparison questions);",
-        "  StrategyQA's yes/no fact lists are never truncated. A yes/no or short-answer rationale cut off mid-sentence (an output that hit",
-        "  its token limit) can score as consistent when its first sentences point to the answer: check the",
-        "  generation's stop reason as well.",
+        "  StrategyQA's yes/no fact lists are never truncated. A yes/no or short-answer rationale cut off",
+        "  mid-sentence (an output that hit its token limit) can score as consistent when its first sentences",
+        "  point to the answer: check the generation's stop reason as well.",
         "- English only (MiniLM uncased vocabulary).",
         "",
     ]

@@ -4,8 +4,9 @@ An export (``models/<name>/``) keeps every weight: the ONNX initializers are nam
 parameters, except the linear layers' weights, which the exporter stores transposed under ``onnx::MatMul_N``
 names (the MatMul node that reads each one is named after its module), and the word-embedding table, which
 may be stored fp16 (``<name>_fp16``) or per-row int8 (``<name>_int8`` times ``<name>_row_scale``). So a
-shipped model can be the ``base_model`` of a new training run even when its training checkpoint is gone;
-the rebuilt checkpoint is checked against the ONNX model (``export.check_parity``) before it is kept.
+shipped model can be the ``base_model`` of a new training run even when its training checkpoint is gone.
+The rebuilt checkpoint is written, then checked against the ONNX model (``export.check_parity``): a
+``ParityError`` means the files in ``out_dir`` do not reproduce the export and must not be trained on.
 """
 
 from __future__ import annotations
@@ -59,7 +60,8 @@ def onnx_state_dict(onnx_path: Path) -> dict[str, np.ndarray]:
     for node in graph.node:  # shared initializers reach their other users through Identity nodes
         if node.op_type == "Identity" and node.input[0] in arrays:
             arrays[node.output[0]] = arrays[node.input[0]]
-    state = {WORD_EMBEDDINGS: _word_embeddings(arrays)} if _word_embeddings(arrays) is not None else {}
+    table = _word_embeddings(arrays)
+    state = {WORD_EMBEDDINGS: table} if table is not None else {}
     for node in graph.node:
         module = node.name.strip("/").rsplit("/", 1)[0].replace("/", ".")
         for slot, name in enumerate(node.input):
