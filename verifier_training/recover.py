@@ -97,7 +97,8 @@ def recover_checkpoint(model_dir: Path, out_dir: Path, parity_items: Any = None,
 
     manifest = load_verified_manifest(model_dir)
     model = BertForSequenceClassification(BertConfig.from_pretrained(str(model_dir)))
-    state = {name: torch.from_numpy(value) for name, value in onnx_state_dict(model_dir / manifest.onnx_file).items()}
+    arrays = onnx_state_dict(model_dir / manifest.onnx_file)
+    state = {name: torch.from_numpy(value.copy()) for name, value in arrays.items()}  # onnx arrays are read-only
     try:
         missing, unexpected = model.load_state_dict(state, strict=False)
     except RuntimeError as exc:  # a shape mismatch: config.json does not describe this graph

