@@ -504,9 +504,9 @@ def _find_conclusion(
 ) -> tuple[int | None, str | None]:
     """Walk back from the last step to the last one that states a value of the answer's type."""
     extract = _EXTRACTORS[answer_type]
-    rejected = [rejected_letters(step) for step in steps] if answer_type is AnswerType.CHOICE else []
+    rejected, closing = _closing_rejections(steps) if answer_type is AnswerType.CHOICE else ([], 0)
     # the conclusion is looked for in the last three steps only, not counting closing eliminations
-    first = max(0, len(steps) - 3 - _trailing_count(rejected))
+    first = max(0, len(steps) - 3 - closing)
     if answer_type is not AnswerType.YES_NO:  # polarity reads its own negations
         steps = [*steps[:first], *(_without_rejections(step) for step in steps[first:])]
     window = [i for i in range(len(steps) - 1, first - 1, -1)
@@ -610,12 +610,19 @@ def _kept(options: dict[str, str], ruled_out: frozenset[str]) -> dict[str, str]:
     return {letter: text for letter, text in options.items() if letter not in ruled_out} if ruled_out else options
 
 
-def _trailing_count(rejected: list[frozenset[str]]) -> int:
-    """How many steps at the end rule options out ("(A) is wrong because ..."): eliminations after the choice."""
-    count = 0
-    while count < len(rejected) and rejected[len(rejected) - 1 - count]:
-        count += 1
-    return count
+def _closing_rejections(steps: list[str]) -> tuple[list[frozenset[str]], int]:
+    """``rejected_letters`` of each step the conclusion can be read from, and how many steps at the end rule
+    options out ("(A) is wrong because ...": eliminations after the choice). Walks back from the end: only the
+    closing eliminations and the three steps before them are read (earlier steps get an empty set)."""
+    rejected: list[frozenset[str]] = [frozenset()] * len(steps)
+    index = len(steps) - 1
+    while index >= 0 and (found := rejected_letters(steps[index])):
+        rejected[index] = found
+        index -= 1
+    closing = len(steps) - 1 - index
+    for earlier in range(max(0, index - 2), index):  # steps[index] itself rules nothing out
+        rejected[earlier] = rejected_letters(steps[earlier])
+    return rejected, closing
 
 
 def _option_by_content(step: str, options: dict[str, str]) -> str | None:
