@@ -21,6 +21,7 @@ Layout (``INPUT_FORMAT``), built from token ids so truncation is identical every
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from tokenizers import Tokenizer
@@ -115,7 +116,7 @@ def encode_batch_analysed(
                 f"| answer : {_precut_head(item.answer, max_length)}",
             )
         )
-    encoded = [e.ids for e in plain.encode_batch(texts, add_special_tokens=False)] if texts else []
+    encoded = [e.ids for e in _encode_many(plain, texts)] if texts else []
     specials = _special_ids(plain)
     rows = []
     for index, rationale in enumerate(rationales):
@@ -123,6 +124,13 @@ def encode_batch_analysed(
         whole = _join_pieces(plain, head, tail, rationale, max_length) if texts[5 * index + 3] else head
         rows.append(_assemble([features, question, whole, answer], max_length, specials))
     return _pad(rows, specials["pad"]), analyses
+
+
+def _encode_many(tokenizer: Tokenizer, texts: list[str]) -> list[Any]:
+    """``encode_batch`` without character offsets where the installed tokenizers has it (0.21+): only the
+    ids are used, and skipping the offsets saves about a fifth of the tokenising time."""
+    encode = getattr(tokenizer, "encode_batch_fast", tokenizer.encode_batch)
+    return encode(texts, add_special_tokens=False)
 
 
 def _analyse_window(item: CheckInput, max_length: int) -> AnswerAnalysis:

@@ -112,11 +112,23 @@ def format_number(value: Fraction) -> str:
 
 
 def _words_to_digits(text: str) -> str:
+    # Why the pre-check: most steps name no number word and the regex sub costs ~6x a substring scan.
+    # It is exact for ASCII text (non-ASCII case folding, e.g. the long s, is left to the regex).
+    if text.isascii():
+        lowered = text.lower()
+        if not any(word in lowered for word in _WORD_VALUES):
+            return text
+
     def repl(match: re.Match[str]) -> str:
+        # casefold, and .get: the regex ignores case the Unicode way, so "ſix" (long s) and "SİX" match too
+        # and must neither raise nor be misread; a word with no plain spelling stays as written
         if match.group("tens"):
-            return str(_WORD_VALUES[match.group("tens").lower()] + _WORD_VALUES[match.group("unit").lower()])
-        value = _WORD_VALUES[match.group("word").lower()]
-        scale = (match.group("scale") or "").lower()
+            tens, unit = (_WORD_VALUES.get(match.group(g).casefold()) for g in ("tens", "unit"))
+            return match.group(0) if tens is None or unit is None else str(tens + unit)
+        value = _WORD_VALUES.get(match.group("word").casefold())
+        if value is None:
+            return match.group(0)
+        scale = (match.group("scale") or "").casefold()
         return str(value * {"hundred": 100, "thousand": 1000, "million": 1000000}.get(scale, 1))
 
     return _NUMBER_WORDS.sub(repl, text)
@@ -362,7 +374,7 @@ def analyse(question: str, rationale: str, answer: str) -> AnswerAnalysis:
     step_index, conclusion = _find_conclusion(steps, answer_type, options)
     hits = tuple(i for i, text in enumerate(steps) if norm and matcher(text, norm, options))
     if conclusion is None and answer_type is AnswerType.TEXT and step_index is not None and norm:
-        conclusion = _label_conclusion(steps[step_index], norm, question, step_index in hits)
+        conclusion = _label_conclusion(steps[step_index], norm, question)
     agrees = None if conclusion is None or not norm else _same_value(conclusion, norm, answer_type)
     if agrees:
         position: Position = "conclusion"
@@ -415,13 +427,14 @@ _ALTERNATIVES = re.compile(r"\b((?:[\w-]+,\s*)*[\w-]+),?\s+or\s+([\w-]+)\b")
 _NEGATED_BEFORE = re.compile(r"\b(?:not|n't|never|no)\s+(?:\w+\s+){0,1}$")
 
 
-def _label_conclusion(step: str, norm: str, question: str, step_names_answer: bool) -> str | None:
+def _label_conclusion(step: str, norm: str, question: str) -> str | None:
     """Free text: which label the last step states. With a label set in the question ("even or odd"), the
     last label named in the step wins ("not supported" counts as the other of two); without one, only
-    whether the step names the answer (free text has no extractor beyond "answer is")."""
+    whether the step names the answer other than to reject it ("it is Na, not S" does not conclude S; free
+    text has no extractor beyond "answer is")."""
     labels = _label_set(question, norm)
     if not labels:
-        return norm if step_names_answer else None
+        return norm if _mentions_text(_without_rejections(step), norm, {}) else None
     text = normalise_text(step)
     best, best_at = None, -1
     for label in labels:

@@ -11,6 +11,7 @@ from guardrail._features import (
     detect_answer_type,
     normalise_answer,
     parse_options,
+    _words_to_digits,
     rejected_letters,
     string_match_baseline,
 )
@@ -338,6 +339,28 @@ def test_rejected_letters(step: str, letters: set[str]) -> None:
 )
 def test_eliminated_options_are_not_the_conclusion(question: str, rationale: str, conclusion: str) -> None:
     assert analyse(question, rationale, "A").conclusion == conclusion
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Forty-two apples and Seven pears", "42 apples and 7 pears"),
+        ("three hundred people", "300 people"),
+        ("someone often went", "someone often went"),  # number words inside other words are no numbers
+        ("ſix apples", "6 apples"),  # the long s folds to s
+        ("SİX apples, twenty-İ", "SİX apples, 20-İ"),  # no plain spelling: kept as written, no KeyError
+    ],
+)
+def test_words_to_digits(text: str, expected: str) -> None:
+    assert _words_to_digits(text) == expected
+
+
+def test_free_text_answer_named_only_to_be_rejected_is_not_the_conclusion() -> None:
+    question = "Which gas do plants absorb from the air?"
+    rejected = analyse(question, "Leaves take in carbon dioxide, not oxygen.", "oxygen")
+    assert rejected.conclusion is None and rejected.agrees is None and rejected.answer_position == "elsewhere"
+    chosen = analyse(question, "Leaves take in carbon dioxide, not oxygen.", "carbon dioxide")
+    assert chosen.agrees is True
 
 
 def test_three_label_sets_ignore_negated_labels() -> None:

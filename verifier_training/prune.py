@@ -67,7 +67,7 @@ def prune_attention_heads(model: nn.Module, heads: int) -> nn.Module:
         return model
     to_prune: dict[int, list[int]] = {}
     for index, layer in enumerate(model.base_model.encoder.layer):
-        already = sorted(model.config.pruned_heads.get(index, ()))
+        already = set(model.config.pruned_heads.get(index, ()))
         remaining = [h for h in range(model.config.num_attention_heads) if h not in already]
         if len(remaining) <= heads:
             continue
