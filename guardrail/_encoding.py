@@ -20,6 +20,7 @@ Layout (``INPUT_FORMAT``), built from token ids so truncation is identical every
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -106,14 +107,14 @@ def encode_batch_analysed(
     plain = _plain_tokenizer(tokenizer)
     texts: list[str] = []
     analyses = [_analyse_window(item, max_length) for item in items]
-    rationales = [_precut_middle(item.rationale, max_length) for item in items]
+    rationales = [_tokenizable(_precut_middle(item.rationale, max_length)) for item in items]
     for item, analysis, rationale in zip(items, analyses, rationales):
         texts.extend(
             (
                 feature_text(analysis, input_format),
-                _precut_head(item.question, max_length),
+                _tokenizable(_precut_head(item.question, max_length)),
                 *_rationale_pieces(rationale, max_length),
-                f"| answer : {_precut_head(item.answer, max_length)}",
+                f"| answer : {_tokenizable(_precut_head(item.answer, max_length))}",
             )
         )
     encoded = [e.ids for e in _encode_many(plain, texts)] if texts else []
@@ -177,6 +178,15 @@ def _pad(rows: list[tuple[list[int], int]], pad_id: int) -> dict[str, np.ndarray
         attention[row, : len(ids)] = 1
         token_types[row, len_a : len(ids)] = 1
     return {"input_ids": input_ids, "attention_mask": attention, "token_type_ids": token_types}
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _tokenizable(text: str) -> str:
+    """``text`` with lone surrogates (undecodable bytes kept by ``errors="surrogateescape"``) as U+FFFD: the
+    tokenizer refuses such strings, and a :class:`CheckInput` built directly is not validated like guard input."""
+    return text if text.isascii() else _LONE_SURROGATE.sub("\ufffd", text)
 
 
 def _precut_head(text: str, max_length: int) -> str:

@@ -86,6 +86,13 @@ def as_text(value: Any, field: str, *, max_chars: int = MAX_INPUT_CHARS, allow_e
         raise InputError(f"input_too_large: {field} has {len(value)} characters (limit {max_chars})")
     if "\x00" in value:
         raise InputError(f"nul_byte: {field} contains NUL characters (binary data?)")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:  # lone surrogates: bytes decoded with errors="surrogateescape"
+            raise InputError(
+                f"not_utf8: {field} contains a lone surrogate at character {exc.start} (undecodable bytes?)"
+            ) from exc
     if not allow_empty and not value.strip():
         raise InputError(f"empty: {field} is empty")
     return value

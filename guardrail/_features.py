@@ -107,7 +107,13 @@ def format_number(value: Fraction) -> str:
     """Canonical string: integers without decimals, others rounded to 6 places, no trailing zeros."""
     if value.denominator == 1:
         return str(value.numerator)
-    text = f"{float(value):.6f}".rstrip("0").rstrip(".")
+    try:
+        text = f"{float(value):.6f}"
+    except OverflowError:  # beyond float range ("1/0.000...1"): round exactly instead
+        scaled = round(value * 1_000_000)
+        whole, fraction = divmod(abs(scaled), 1_000_000)
+        text = f"{'-' if scaled < 0 else ''}{whole}.{fraction:06d}"
+    text = text.rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
 
 
@@ -170,6 +176,9 @@ def numbers_in(text: str) -> list[Fraction]:
     return [Fraction(value) for value in number_strings_in(text)]
 
 
+_MAX_DIGITS = 300  # a longer digit run is read as no number (float range ends near 1e308)
+
+
 @lru_cache(maxsize=2048)
 def number_strings_in(text: str) -> tuple[str, ...]:
     """Every number in running text as a canonical string (``format_number``), in order; a written fraction
@@ -179,6 +188,8 @@ def number_strings_in(text: str) -> tuple[str, ...]:
     found: list[str] = []
     for match in _NUMBER.finditer(text):
         sign, digits, denominator = match.groups()
+        if len(digits) > _MAX_DIGITS:  # no quantity; and int() refuses strings over 4,300 digits
+            continue
         if not denominator and "." not in digits:
             found.append(str(int(f"{sign or ''}{digits.replace(',', '')}")))
             continue

@@ -10,7 +10,7 @@ import re
 
 from ._types import Step
 
-_NUMBERED = re.compile(r"(?:(?<=\s)|^)(?:step\s*(\d+)\s*[:.)]|\(?(\d{1,2})[.)])\s+", re.IGNORECASE)
+_NUMBERED = re.compile(r"(?:(?<=\s)|^)(?:step\s*(\d{1,6})\s*[:.)]|\(?(\d{1,2})[.)])\s+", re.IGNORECASE)
 # A sentence ends at . ! or ? followed by whitespace and an upper-case letter, digit or quote; avoids
 # splitting decimals ("3.5") and most abbreviations' lower-case continuations.
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\[$\\])")

@@ -103,6 +103,14 @@ def test_empty_strings_do_not_crash(tokenizer: Tokenizer, q: str, r: str, a: str
     assert batch["attention_mask"].sum() >= 3
 
 
+def test_lone_surrogates_encode_as_the_replacement_character(tokenizer: Tokenizer) -> None:
+    # a CheckInput built directly skips the guard's input validation; the tokenizer refuses such strings
+    raw = _item("Is 91 prime?\udcff", "7 x 13 = 91\ud800, so no.", "no\udcfe")
+    clean = _item("Is 91 prime?\ufffd", "7 x 13 = 91\ufffd, so no.", "no\ufffd")
+    got, want = encode_batch(tokenizer, [raw], max_length=64), encode_batch(tokenizer, [clean], max_length=64)
+    assert np.array_equal(got["input_ids"], want["input_ids"])
+
+
 def test_empty_batch(tokenizer: Tokenizer) -> None:
     assert encode_batch(tokenizer, [], max_length=32)["input_ids"].shape == (0, 0)
 

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 from runtime_fakes import EXAMPLES
 
-from guardrail import Extraction, InputError, extract
+from guardrail import Extraction, InputError, extract, split_steps
 from guardrail._extract import from_fields
 
 
@@ -156,6 +156,7 @@ def test_utf8_bytes_accepted():
     ("bad", "code"),
     [
         (b"\xff\xfe#### 7", "not_utf8"),
+        (b"3 + 4 = 7\xff\n#### 7".decode("utf-8", "surrogateescape"), "not_utf8"),  # lone surrogate in a str
         ("a\x00b\n#### 7", "nul_byte"),
         ("   \n ", "empty"),
         ("x" * 1_000_001, "input_too_large"),
@@ -190,3 +191,9 @@ def test_answer_line_beats_earlier_prose():
 def test_bare_list_of_content_blocks():
     found = extract([{"type": "thinking", "thinking": "3 + 4 = 7."}, {"type": "text", "text": "7"}])
     assert (found.rationale, found.answer) == ("3 + 4 = 7.", "7")
+
+
+def test_step_numbers_too_long_to_be_step_numbers_do_not_raise():
+    # int() refuses digit strings over 4,300 characters; such a "step number" is no step number
+    steps = split_steps(f"Step 1: start. Step {'9' * 5000}: go. Step 2: stop.")
+    assert steps[0].text.startswith("Step 1: start.") and steps[-1].text == "Step 2: stop."

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import pytest
 from pydantic import ValidationError
 
@@ -9,7 +11,9 @@ from guardrail._features import (
     AnswerAnalysis,
     analyse,
     detect_answer_type,
+    format_number,
     normalise_answer,
+    number_strings_in,
     parse_options,
     _words_to_digits,
     rejected_letters,
@@ -353,6 +357,15 @@ def test_eliminated_options_are_not_the_conclusion(question: str, rationale: str
 )
 def test_words_to_digits(text: str, expected: str) -> None:
     assert _words_to_digits(text) == expected
+
+
+def test_absurd_numbers_neither_raise_nor_count() -> None:
+    # beyond float range: rounded exactly; a 5,000-digit run (int() refuses over 4,300 digits) is no number
+    assert format_number(Fraction(10**400 + 1, 4)) == "25" + "0" * 398 + ".25"
+    assert format_number(Fraction(-(10**400), 3)).startswith("-3333")
+    assert number_strings_in("9" * 5000 + " apples, 3/0." + "0" * 320 + "1 pears") == ("3", "0", "3" + "0" * 321)
+    huge = f"Step {'9' * 5000}: she has {'9' * 5000} apples and 1/0.{'0' * 330}1 of a pear. So the answer is 7."
+    assert analyse("How many?", huge, "7").agrees is True
 
 
 def test_free_text_answer_named_only_to_be_rejected_is_not_the_conclusion() -> None:
