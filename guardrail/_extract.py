@@ -219,17 +219,35 @@ def _from_json_text(text: str, max_chars: int) -> Extraction | None:
     return None
 
 
-def _boxed_spans(text: str) -> list[tuple[int, int, str]]:
-    """(start, end, content) of every ``\\boxed{...}`` / ``\\fbox{...}``, honouring nested braces."""
-    spans = []
-    for match in re.finditer(r"\\(?:boxed|fbox)\s*\{", text):
-        depth, i = 1, match.end()
-        while i < len(text) and depth:
-            depth += {"{": 1, "}": -1}.get(text[i], 0)
-            i += 1
-        if depth == 0:
-            spans.append((match.start(), i, text[match.end() : i - 1]))
-    return spans
+_BOX_OPEN = re.compile(r"\\(?:boxed|fbox)\s*\{")
+_BRACE = re.compile(r"[{}]")
+
+
+def _last_boxed(text: str) -> tuple[int, int, str] | None:
+    """(start, end, content) of the last ``\\boxed{...}`` / ``\\fbox{...}`` whose braces close, honouring
+    nested braces. Linear in the text: braces are matched in one pass (scanning forward from every box
+    took over 30 s on 400,000 characters of nested boxes)."""
+    opens = list(_BOX_OPEN.finditer(text))
+    if not opens:
+        return None
+    closing = _matching_braces(text)
+    for match in reversed(opens):
+        close = closing.get(match.end() - 1)
+        if close is not None:
+            return match.start(), close + 1, text[match.end() : close]
+    return None
+
+
+def _matching_braces(text: str) -> dict[int, int]:
+    """Offset of every ``{`` that closes -> offset of its ``}``."""
+    pairs: dict[int, int] = {}
+    stack: list[int] = []
+    for brace in _BRACE.finditer(text):
+        if brace.group() == "{":
+            stack.append(brace.start())
+        elif stack:
+            pairs[stack.pop()] = brace.start()
+    return pairs
 
 
 # (format, pattern); group "ans" is the answer. Strongest first: the first format that matches wins.
@@ -251,9 +269,9 @@ _LEAD_IN = re.compile(
 
 
 def _from_markers(text: str) -> Extraction | None:
-    boxed = _boxed_spans(text)
+    boxed = _last_boxed(text)
     if boxed:
-        start, end, content = boxed[-1]
+        start, end, content = boxed
         return _split_at(text, start, end, content, "boxed")
     for fmt, pattern in _MARKERS:
         last = None
@@ -267,9 +285,9 @@ def _from_markers(text: str) -> Extraction | None:
 
 
 def _answer_from_marker(raw: str, fmt: str) -> str:
-    boxed = _boxed_spans(raw)
+    boxed = _last_boxed(raw)
     if boxed:
-        return _clean_answer(boxed[-1][2])
+        return _clean_answer(boxed[2])
     if fmt == "answer_is":  # "The answer is 42 because ..." -> "42": stop at the end of the sentence
         raw = re.split(r"(?<=[^\d\s])\.(?:\s|$)|\.\s|\s(?:because|since|as)\s", raw, maxsplit=1)[0]
     return _clean_answer(raw)

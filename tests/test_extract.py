@@ -36,6 +36,14 @@ def test_last_boxed_wins():
     assert extract("Try \\boxed{3}? No.\nRecount: \\boxed{4}").answer == "4"
 
 
+def test_unclosed_and_deeply_nested_boxes():
+    assert extract("Recount: \\boxed{4} and then \\boxed{5").answer == "4"  # the last box never closes
+    assert extract("}} \\boxed{{4}} {").answer == "{4}"
+    # 20,000 nested boxes: braces are matched in one pass (a forward scan per box was quadratic)
+    deep = extract("2 + 2 = 4. " + "\\boxed{" * 20_000 + "4" + "}" * 20_000)
+    assert deep.answer == "4" and deep.format == "boxed"
+
+
 def test_strongest_marker_wins_over_a_later_weak_one():
     found = extract("Work.\n#### 12\nThe answer is obvious")
     assert (found.answer, found.format) == ("12", "hash_answer")
