@@ -211,6 +211,8 @@ def parse_line(raw: bytes, number: int) -> Parsed:
         data = json.loads(text)
     except ValueError as exc:
         return fallback_id, None, f"input_error: invalid_json: line {number}: {exc}"
+    except RecursionError:  # the stdlib parser recurses per nesting level
+        return fallback_id, None, f"input_error: invalid_json: line {number} is nested too deeply"
     if not isinstance(data, dict):
         return fallback_id, None, f"input_error: not_an_object: line {number} is a JSON {type(data).__name__}"
     raw_id = data.get("id")
@@ -222,7 +224,7 @@ def _recover_id(raw: bytes, fallback_id: str) -> Any:
     """The id of a line that is JSON apart from bad bytes, so its error record still carries it."""
     try:
         data = json.loads(raw.decode("utf-8", errors="replace"))
-    except ValueError:
+    except (ValueError, RecursionError):
         return fallback_id
     raw_id = data.get("id") if isinstance(data, dict) else None
     return raw_id if isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool) else fallback_id
@@ -337,7 +339,7 @@ def _check_input(args: argparse.Namespace) -> tuple[Any, Any, Any, Any]:
     raw = sys.stdin.buffer.read(4 * MAX_INPUT_CHARS + 1)
     try:
         data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         data = None
     if isinstance(data, dict):
         question = args.question if args.question is not None else data.get("question", "")

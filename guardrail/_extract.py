@@ -210,7 +210,7 @@ def _from_json_text(text: str, max_chars: int) -> Extraction | None:
     for candidate, outside, fmt in candidates:
         try:
             data = json.loads(candidate)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth: other formats next
             continue
         if not isinstance(data, dict) or not ({k.lower() for k in data} & set(ANSWER_KEYS + RATIONALE_KEYS)):
             continue

@@ -65,8 +65,8 @@ def read_manifest(model_dir: Path) -> ModelManifest:
         raise ModelNotFoundError(f"no {MANIFEST_NAME} in model directory {model_dir}")
     try:
         return ModelManifest.model_validate(json.loads(path.read_text(encoding="utf-8")))
-    except (ValueError, ValidationError) as exc:
-        raise ModelIntegrityError(f"invalid manifest {path}: {exc}") from exc
+    except (ValueError, ValidationError, RecursionError) as exc:  # RecursionError: JSON nested past the parser
+        raise ModelIntegrityError(f"invalid manifest {path}: {type(exc).__name__}: {exc}") from exc
 
 
 def load_verified_manifest(model_dir: Path) -> ModelManifest:

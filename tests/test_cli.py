@@ -45,10 +45,14 @@ def _garbage_file(path: Path) -> tuple[Path, list]:
         b"",  # blank line: skipped
         json.dumps({"question": Q, "output": "no answer in here"}).encode(),
         json.dumps({"id": "nul", "question": Q, "output": "a\u0000b\n#### 7"}).encode(),
+        b'{"a": ' * 50_000 + b"1" + b"}" * 50_000,  # deeper than the stdlib parser's recursion limit
         json.dumps({"id": "last", "question": Q, "rationale": "3 + 4 = 7.", "answer": "8"}).encode(),
     ]
     path.write_bytes(b"\n".join(lines) + b"\n")
-    ids = ["good", 42, "empty", "huge", "bad-utf8", "line-6", "missing", "types", "line-9", "line-11", "nul", "last"]
+    ids = [
+        "good", 42, "empty", "huge", "bad-utf8", "line-6", "missing", "types", "line-9", "line-11", "nul", "line-13",
+        "last",
+    ]
     return path, ids
 
 
@@ -75,6 +79,7 @@ def test_score_garbage_file_in_process(tiny_model_dir, tmp_path, capsys):
         ("types", "not_text"),
         ("huge", "input_too_large"),
         ("nul", "nul_byte"),
+        ("line-13", "nested too deeply"),
     ]:
         assert by_id[bad]["consistency"] is None and code in by_id[bad]["error"], bad
         assert by_id[bad]["action"] == "label" and by_id[bad]["reasons"]

@@ -141,6 +141,12 @@ def test_json_without_answer_has_none():
     assert extract('{"reasoning": "thinking only"}').answer is None
 
 
+def test_json_nested_past_the_parser_depth_falls_back_to_the_other_formats():
+    deep = '{"answer": ' * 5_000 + "1" + "}" * 5_000
+    found = extract(f"2 + 2 = 4.\n```json\n{deep}\n```\nFinal answer: 4")
+    assert (found.answer, found.format) == ("4", "final_answer")
+
+
 def test_bool_answer_becomes_yes_no():
     assert extract({"reasoning": "r", "answer": True}).answer == "yes"
 

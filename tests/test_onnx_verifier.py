@@ -158,8 +158,9 @@ def test_missing_files_are_refused(tiny_model_copy):
         OnnxVerifier(tiny_model_copy / "nope")
 
 
-def test_invalid_manifest_is_refused(tiny_model_copy):
-    (tiny_model_copy / MANIFEST_NAME).write_text("{not json")
+@pytest.mark.parametrize("content", [b"{not json", b"\xff\xfe\x00garbage", b"[" * 100_000 + b"]" * 100_000])
+def test_invalid_manifest_is_refused(tiny_model_copy, content):
+    (tiny_model_copy / MANIFEST_NAME).write_bytes(content)
     with pytest.raises(ModelIntegrityError, match="invalid manifest"):
         OnnxVerifier(tiny_model_copy)
 
