@@ -20,13 +20,13 @@ Layout (``INPUT_FORMAT``), built from token ids so truncation is identical every
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 from tokenizers import Tokenizer
 
+from ._extract import replace_lone_surrogates
 from ._features import AnswerAnalysis, analyse
 from ._types import AnswerType, CheckInput
 
@@ -107,14 +107,15 @@ def encode_batch_analysed(
     plain = _plain_tokenizer(tokenizer)
     texts: list[str] = []
     analyses = [_analyse_window(item, max_length) for item in items]
-    rationales = [_tokenizable(_precut_middle(item.rationale, max_length)) for item in items]
+    # the tokenizer refuses lone surrogates, and a CheckInput built directly is not validated like guard input
+    rationales = [replace_lone_surrogates(_precut_middle(item.rationale, max_length)) for item in items]
     for item, analysis, rationale in zip(items, analyses, rationales):
         texts.extend(
             (
                 feature_text(analysis, input_format),
-                _tokenizable(_precut_head(item.question, max_length)),
+                replace_lone_surrogates(_precut_head(item.question, max_length)),
                 *_rationale_pieces(rationale, max_length),
-                f"| answer : {_tokenizable(_precut_head(item.answer, max_length))}",
+                f"| answer : {replace_lone_surrogates(_precut_head(item.answer, max_length))}",
             )
         )
     encoded = [e.ids for e in _encode_many(plain, texts)] if texts else []
@@ -178,15 +179,6 @@ def _pad(rows: list[tuple[list[int], int]], pad_id: int) -> dict[str, np.ndarray
         attention[row, : len(ids)] = 1
         token_types[row, len_a : len(ids)] = 1
     return {"input_ids": input_ids, "attention_mask": attention, "token_type_ids": token_types}
-
-
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _tokenizable(text: str) -> str:
-    """``text`` with lone surrogates (undecodable bytes kept by ``errors="surrogateescape"``) as U+FFFD: the
-    tokenizer refuses such strings, and a :class:`CheckInput` built directly is not validated like guard input."""
-    return text if text.isascii() else _LONE_SURROGATE.sub("\ufffd", text)
 
 
 def _precut_head(text: str, max_length: int) -> str:

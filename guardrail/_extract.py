@@ -71,6 +71,9 @@ def from_fields(rationale: Any, answer: Any, *, max_chars: int = MAX_INPUT_CHARS
     return _make(text, value, "fields")
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def as_text(value: Any, field: str, *, max_chars: int = MAX_INPUT_CHARS, allow_empty: bool = True) -> str:
     """Validate one text input: ``str`` or UTF-8 ``bytes``, no NUL, at most ``max_chars`` characters."""
     if isinstance(value, (bytes, bytearray)):
@@ -86,16 +89,20 @@ def as_text(value: Any, field: str, *, max_chars: int = MAX_INPUT_CHARS, allow_e
         raise InputError(f"input_too_large: {field} has {len(value)} characters (limit {max_chars})")
     if "\x00" in value:
         raise InputError(f"nul_byte: {field} contains NUL characters (binary data?)")
-    if not value.isascii():
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError as exc:  # lone surrogates: bytes decoded with errors="surrogateescape"
-            raise InputError(
-                f"not_utf8: {field} contains a lone surrogate at character {exc.start} (undecodable bytes?)"
-            ) from exc
+    surrogate = None if value.isascii() else _LONE_SURROGATE.search(value)
+    if surrogate:  # bytes decoded with errors="surrogateescape": not valid UTF-8
+        raise InputError(
+            f"not_utf8: {field} contains a lone surrogate at character {surrogate.start()} (undecodable bytes?)"
+        )
     if not allow_empty and not value.strip():
         raise InputError(f"empty: {field} is empty")
     return value
+
+
+def replace_lone_surrogates(text: str) -> str:
+    """``text`` with lone surrogates (undecodable bytes kept by ``errors="surrogateescape"``) as U+FFFD, for
+    text that must go on as valid UTF-8 (a tokenizer, a JSON request) where :func:`as_text` did not refuse it."""
+    return text if text.isascii() else _LONE_SURROGATE.sub("\ufffd", text)
 
 
 def extract_text(text: str, *, max_chars: int = MAX_INPUT_CHARS) -> Extraction:

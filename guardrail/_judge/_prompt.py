@@ -15,6 +15,7 @@ from importlib import resources
 from string import Template
 from typing import Any
 
+from .._extract import replace_lone_surrogates
 from .._steps import split_steps
 from .._types import CheckInput, Step
 from ._report import JudgeReport
@@ -24,7 +25,6 @@ TOOL_NAME = "record_audit"
 TOOL_DESCRIPTION = (
     "Record the audit of whether the rationale supports the final answer. Call exactly once."
 )
-_SURROGATE = re.compile("[\ud800-\udfff]")
 _SECTION = re.compile(r"^<!-- section: (\w+) -->\n", re.MULTILINE)
 
 
@@ -60,7 +60,7 @@ def tool_schema() -> dict[str, Any]:
 def escape(text: str) -> str:
     """Escape the characters that could form a tag, so field text can never close or open a field.
     Lone surrogates (undecodable bytes smuggled into a str) become U+FFFD so the request is valid JSON."""
-    text = _SURROGATE.sub("\ufffd", text)
+    text = replace_lone_surrogates(text)
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
