@@ -7,7 +7,10 @@ Prints median / p95 per single check (batch of one, tokenisation included) on in
 token budget (256 tokens: the honest worst case for "a check of up to 256 tokens"), optionally on real
 test items too, and throughput per batch; then each setting's ratio to the ONNX model. The torch model is
 built from the export's config.json (weights from --checkpoint when given; latency does not depend on weight
-values). ``--compare`` times another exported model (e.g. the previous version) in the same run.
+values). The export computes the last layer for the [CLS] position only (``verifier_training._cls_only``);
+"torch" is the model as trained, and "torch cls-only" the same rewrite in torch, so the ratios show what
+the rewrite and what onnxruntime each contribute. ``--compare`` times another exported model (e.g. the
+previous version) in the same run.
 Needs the ``train`` extra (torch, transformers). The CPU may be shared and its speed drifts, so the settings
 are timed in alternating rounds (A B C A B C ...) and medians are quoted.
 """
@@ -74,7 +77,8 @@ def time_interleaved(
     return times
 
 
-def torch_scorer(model_dir: Path, checkpoint: Path | None, threads: int, max_length: int) -> Callable:
+def torch_scorer(model_dir: Path, checkpoint: Path | None, threads: int, max_length: int,
+                 cls_only: bool = False) -> Callable:
     import torch
     from transformers import AutoModelForSequenceClassification, BertConfig, BertForSequenceClassification
 
@@ -84,6 +88,10 @@ def torch_scorer(model_dir: Path, checkpoint: Path | None, threads: int, max_len
     else:
         model = BertForSequenceClassification(BertConfig.from_pretrained(str(model_dir)))
     model.eval()
+    if cls_only:
+        from verifier_training._cls_only import ClsOnlyLastLayer
+
+        model.bert.encoder.layer[-1] = ClsOnlyLastLayer(model.bert.encoder.layer[-1])
     tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
 
     def score(items: Sequence[CheckInput]) -> np.ndarray:
@@ -103,7 +111,7 @@ def summarise(label: str, times: dict[str, list[float]], per: int) -> None:
     for name, ms in times.items():
         p50, p95 = statistics.median(ms), float(np.percentile(ms, 95))
         ratio = f"  {p50 / reference:.2f}x {reference_name}" if name != reference_name else ""
-        print(f"  {name:<12}: median {p50:7.2f} ms  p95 {p95:7.2f} ms  ({per * 1000.0 / p50:7.1f} checks/s)"
+        print(f"  {name:<14}: median {p50:7.2f} ms  p95 {p95:7.2f} ms  ({per * 1000.0 / p50:7.1f} checks/s)"
               f"  n={len(ms)}{ratio}")
 
 
@@ -129,7 +137,8 @@ def main() -> None:
     onnx = OnnxVerifier(args.model, threads=args.threads, batch_size=BATCH)
     max_length = onnx.manifest.max_length
     scorers = {"onnx": onnx.probabilities,
-               "torch": torch_scorer(args.model, args.checkpoint, args.threads, max_length)}
+               "torch": torch_scorer(args.model, args.checkpoint, args.threads, max_length),
+               "torch cls-only": torch_scorer(args.model, args.checkpoint, args.threads, max_length, cls_only=True)}
     print(f"model {describe(args.model, onnx)}, threads={args.threads}")
     if args.compare:
         other = OnnxVerifier(args.compare, threads=args.threads, batch_size=BATCH)

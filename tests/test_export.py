@@ -280,3 +280,63 @@ def test_recover_refuses_int8_linear_layers_with_a_clear_error(exported, tmp_pat
     with pytest.raises(ExportError, match="cannot be turned back"):
         recover_checkpoint(out, tmp_path / "back", ITEMS)
     assert not (tmp_path / "back").exists()
+
+
+def _bert_classifier(**overrides):
+    import torch
+    from transformers import BertConfig, BertForSequenceClassification
+
+    torch.manual_seed(3)
+    settings = dict(vocab_size=500, hidden_size=48, num_hidden_layers=3, num_attention_heads=4, intermediate_size=96,
+                    num_labels=2, attn_implementation="eager")
+    return BertForSequenceClassification(BertConfig(**{**settings, **overrides})).eval()
+
+
+@pytest.mark.parametrize("attention", ["eager", "sdpa"])  # their masks differ in shape: (b,1,1,s), (b,1,s,s)
+def test_cls_only_last_layer_gives_the_full_models_logits(attention):
+    """The export computes the last layer for [CLS] only: same logits as the whole layer, with padding, both
+    token types, pruned heads (uneven per layer) and a batch."""
+    import torch
+
+    from verifier_training._cls_only import ClsOnlyLastLayer, supports_cls_only
+
+    full = _bert_classifier(attn_implementation=attention)
+    full.prune_heads({0: [1], 2: [0, 3]})
+    rewritten = _bert_classifier(attn_implementation=attention)
+    rewritten.prune_heads({0: [1], 2: [0, 3]})
+    rewritten.load_state_dict(full.state_dict())
+    assert supports_cls_only(rewritten)
+    rewritten.bert.encoder.layer[-1] = ClsOnlyLastLayer(rewritten.bert.encoder.layer[-1])
+    ids = torch.randint(5, 500, (3, 40))
+    mask = torch.ones_like(ids)
+    mask[1, 25:] = 0
+    mask[2, 3:] = 0
+    types = torch.zeros_like(ids)
+    types[:, 20:] = 1
+    with torch.no_grad():
+        expected = full(input_ids=ids, attention_mask=mask, token_type_ids=types).logits
+        out = rewritten(input_ids=ids, attention_mask=mask, token_type_ids=types, output_hidden_states=True)
+    assert torch.allclose(out.logits, expected, atol=1e-5)
+    assert out.hidden_states[-1].shape == (3, 1, 48)  # the last layer returns the [CLS] position only
+    assert not torch.allclose(expected[0], expected[2], atol=1e-3)  # the padding actually changed something
+
+
+def test_cls_only_rewrite_is_skipped_where_it_would_not_be_exact():
+    from verifier_training._cls_only import supports_cls_only
+
+    assert not supports_cls_only(_bert_classifier(position_embedding_type="relative_key"))
+
+
+def test_export_computes_the_last_layer_for_cls_only(exported, tiny_model_dir):
+    """The exported graph's last query projection reads one position (a Slice of the hidden states), while
+    the first layer's reads them all; recorded in the manifest."""
+    import onnx
+
+    assert exported[1].metrics["last_layer_cls_only"] is True
+    graph = onnx.load(str(tiny_model_dir / "model.onnx")).graph  # fp32: MatMuls as exported
+    producer = {output: node for node in graph.node for output in node.output}
+    query_input = {node.name.split("/")[3]: producer.get(node.input[0]) for node in graph.node
+                   if node.name.endswith("/attention/self/query/MatMul")}
+    assert set(query_input) == {"layer.0", "layer.1"}
+    assert query_input["layer.1"] is not None and query_input["layer.1"].op_type == "Slice"
+    assert query_input["layer.0"].op_type == "LayerNormalization"

@@ -90,6 +90,8 @@ def test_model_card_quotes_the_report(pipeline):
     assert f"{pipeline['report']['overall']['auroc']:.4f}" in card
     assert f"{pipeline['report']['baseline']['auroc']:.4f}" in card
     assert "## Limits" in card and "## Intended use" in card
+    assert pipeline["report"]["model"]["last_layer_cls_only"] is True
+    assert "last layer for the [CLS] position only" in card
 
 
 def test_exported_model_scores_in_the_runtime(pipeline):

@@ -103,10 +103,10 @@ def export_onnx(
         shutil.copyfile(checkpoint / file_name, out / file_name)
     reference = torch_probabilities(checkpoint, out, items, max_length, temperature)
     with tempfile.TemporaryDirectory(prefix="rg-export-") as scratch:
-        fp32_path = _optimum_export(checkpoint, Path(scratch))
+        fp32_path, cls_only = _optimum_export(checkpoint, Path(scratch))
         parity = _write_first_within_tolerance(fp32_path, out, items, reference, quantize_modes(quantize),
                                                max_length=max_length, temperature=temperature, tolerance=tolerance)
-    all_metrics = {**(metrics or {}), "parity": parity}
+    all_metrics = {**(metrics or {}), "parity": parity, "last_layer_cls_only": cls_only}
     return write_manifest(
         out,
         name=name,
@@ -129,18 +129,24 @@ def _prepare_out_dir(out: Path, overwrite: bool) -> Path:
     return out
 
 
-def _optimum_export(checkpoint: Path, scratch: Path) -> Path:
-    from optimum.exporters.onnx import main_export
+def _optimum_export(checkpoint: Path, scratch: Path) -> tuple[Path, bool]:
+    """ONNX of the checkpoint through optimum, with the last layer computed for [CLS] only where that is exact
+    (see ``_cls_only``); returns (path, whether the last layer was rewritten)."""
+    from optimum.exporters.onnx import onnx_export_from_model
 
+    from ._cls_only import load_for_export
+
+    model, cls_only = load_for_export(checkpoint)
     try:
-        # Our own parity check below replaces optimum's validation (it also covers quantisation).
-        main_export(str(checkpoint), scratch, task="text-classification", do_validation=False)
+        # Our own parity check below replaces optimum's validation (it also covers quantisation), and compares
+        # against the checkpoint as trained, not against the rewritten model.
+        onnx_export_from_model(model, scratch, task="text-classification", do_validation=False)
     except Exception as exc:  # optimum raises a mix of ValueError/RuntimeError/onnx errors
         raise ExportError(f"optimum ONNX export of {checkpoint} failed: {exc}") from exc
     path = scratch / "model.onnx"
     if not path.is_file():
         raise ExportError(f"optimum produced no model.onnx for {checkpoint}")
-    return path
+    return path, cls_only
 
 
 def quantize_modes(quantize: bool | str) -> tuple[str, ...]:

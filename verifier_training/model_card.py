@@ -114,6 +114,10 @@ def render_model_card(report: dict[str, Any], config: dict[str, Any]) -> str:
         f"- ONNX, {_quantisation(report)}, {model['onnx_bytes'] / 1e6:.1f} MB; temperature scaling fitted on",
         f"  dev (T = {model['temperature']:.3f}); shipped decision threshold {model['threshold']}.",
         f"- Export parity: {_parity(report)}.",
+        *(["- The exported graph computes the last layer for the [CLS] position only (the classifier reads",
+           "  nothing else): same weights and function; that layer computes keys and values for every token",
+           "  and the rest for one."]
+          if model.get("last_layer_cls_only") else []),
         f"- Training config: lr {config.get('lr')}, head lr {config.get('head_lr')}, batch {config.get('batch_size')},",
         f"  warm-up {config.get('warmup_steps')} steps, max {config.get('max_steps')} steps, seed {config.get('seed')}",
         "  (full config in `train_config.json` and the manifest).",
