@@ -89,9 +89,9 @@ def torch_scorer(model_dir: Path, checkpoint: Path | None, threads: int, max_len
         model = BertForSequenceClassification(BertConfig.from_pretrained(str(model_dir)))
     model.eval()
     if cls_only:
-        from verifier_training._cls_only import ClsOnlyLastLayer
+        from verifier_training._cls_only import rewrite_last_layer
 
-        model.bert.encoder.layer[-1] = ClsOnlyLastLayer(model.bert.encoder.layer[-1])
+        rewrite_last_layer(model)
     tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
 
     def score(items: Sequence[CheckInput]) -> np.ndarray:

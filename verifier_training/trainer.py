@@ -119,15 +119,16 @@ def build_model(config: TrainConfig) -> BertForSequenceClassification:
     if config.base_model == "tiny":  # random tiny BERT for tests: same vocabulary, no pretrained weights
         bert = BertConfig(hidden_size=32, num_hidden_layers=config.num_layers, num_attention_heads=2,
                           intermediate_size=64, num_labels=2, **dropout)
-        return _prune(BertForSequenceClassification(bert), config)
+        return _prune_and_set_up(BertForSequenceClassification(bert), config)
     # num_hidden_layers=k keeps the first k pretrained layers (the rest of the checkpoint is ignored).
     model = AutoModelForSequenceClassification.from_pretrained(
         config.resolved_base_model(), num_labels=2, num_hidden_layers=config.num_layers, **dropout
     )
-    return _prune(model, config)
+    return _prune_and_set_up(model, config)
 
 
-def _prune(model: BertForSequenceClassification, config: TrainConfig) -> BertForSequenceClassification:
+def _prune_and_set_up(model: BertForSequenceClassification, config: TrainConfig) -> BertForSequenceClassification:
+    """Pruned as configured, then the training-speed settings (neither changes a parameter's name)."""
     model = prune_attention_heads(prune_feed_forward(model, config.ffn_size), config.attention_heads)
     if config.cls_only_last_layer:
         rewrite_last_layer(model)  # parameters and their names unchanged: checkpoints load as plain BERT
@@ -142,8 +143,9 @@ def tokenizer_source(config: TrainConfig) -> str:
 def build_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
     """AdamW with three groups: head (higher lr), encoder weights (decayed), biases/LayerNorms (not decayed)."""
     head, decay, no_decay = [], [], []
+    sparse_table = _sparse_table(model)
     for name, param in model.named_parameters():
-        if param is _sparse_table(model):
+        if param is sparse_table:
             continue  # lazy Adam's (see Optimizers)
         if name.startswith(HEAD_PARAMETERS):
             head.append(param)
@@ -197,10 +199,11 @@ def clip_gradients(parameters: Sequence[torch.nn.Parameter], max_norm: float) ->
     """``clip_grad_norm_`` that also takes sparse gradients (torch's raises on them); returns the norm."""
     grads = []
     for param in parameters:
-        if param.grad is not None and param.grad.is_sparse:
+        if param.grad is None:
+            continue
+        if param.grad.is_sparse:
             param.grad = param.grad.coalesce()  # a token twice in the batch: its rows summed, as dense would be
-        if param.grad is not None:
-            grads.append(param.grad)
+        grads.append(param.grad)
     if not grads:
         return 0.0
     squares = [(g.values() if g.is_sparse else g).pow(2).sum() for g in grads]
