@@ -18,8 +18,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from ._latex import MATH_HINT, is_symbolic, math_canonical
 from ._steps import split_steps
-from ._support import derives_conclusion, topic_overlap
+from ._support import content_keys, derives_conclusion, topic_overlap
 from ._types import AnswerType
 
 Position = Literal["conclusion", "elsewhere", "absent"]
@@ -38,7 +39,9 @@ def _whole_word(text: str) -> re.Pattern[str]:
 
 @lru_cache(maxsize=16)
 def _letter_mention(letter: str) -> re.Pattern[str]:
-    return re.compile(rf"\(({letter})\)|\b(?:option|choice|answer)\s*(?:is\s*)?{letter}\b|\b{letter}\)", re.IGNORECASE)
+    return re.compile(
+        rf"\(({letter})\)|\b(?:option|choice|answer)[\s_]*(?:is\s*)?{letter}\b|\b{letter}\)", re.IGNORECASE
+    )
 
 # ---------------------------------------------------------------------------------------------- numbers
 
@@ -150,8 +153,16 @@ def _strip_latex(text: str) -> str:
 
 
 def parse_number(answer: str) -> Fraction | None:
-    """The number an answer string states ("$1,234.50", "18 dollars", "eighteen", "\\frac{1}{2}", "50%")."""
+    """The number an answer string states ("$1,234.50", "18 dollars", "eighteen", "\\frac{1}{2}", "50%");
+    None for a symbolic value ("4\\pi", "\\sqrt{3}"), which is not the number written in it."""
+    if is_symbolic(answer):
+        return None
     text = _ANSWER_PREFIX.sub("", _strip_latex(answer)).strip().rstrip(".").strip()
+    scientific = _SCIENTIFIC.match(text)
+    if scientific:
+        mantissa = _fraction(scientific.group(1).replace("−", "-"))
+        exponent = int((scientific.group(2) or scientific.group(3)).replace("−", "-"))
+        return mantissa * Fraction(10) ** exponent if mantissa is not None and abs(exponent) <= 300 else None
     text = _VAR_PREFIX.sub("", _words_to_digits(text)).replace("−", "-").strip()
     match = _UNIT_TAIL.match(text)
     if not match or not _DIGIT.search(match.group(1)):
@@ -159,6 +170,11 @@ def parse_number(answer: str) -> Fraction | None:
     return _fraction(match.group(1).rstrip(".,"))
 
 
+# "2.4 × 10^5 m/s", "2.4 x 10^{-3}", "2.4 \\times 10^5", "2.4e5": mantissa times a power of ten, then a unit
+_SCIENTIFIC = re.compile(
+    r"^([-+−]?\d+(?:\.\d+)?)\s*(?:(?:×|x|\*|\\times|\\cdot|·)\s*10\s*\^\s*\(?([-+−]?\d{1,3})\)?|[eE]([-+]?\d{1,3}))"
+    r"\s*(?:[a-zA-Z°/%][\w/^ .-]{0,30})?$"
+)
 _SHORT_ANSWER_WORDS = 12
 
 
@@ -214,16 +230,24 @@ def _strip_latex_inline(text: str) -> str:
 
 # ---------------------------------------------------------------------------------------------- choices
 
-_OPTION = re.compile(r"(?:^|(?<=\s))\(?([A-J])[).:]\s*(.+?)(?=\s+\(?[A-J][).:]\s|\n|$)", re.MULTILINE)
+# An option: "(A) x", "A) x", "A)x", "A. x", "A: x", "a) x"; one per line or several on one line (up to 16, A-P).
+# The text runs to the next option marker, the end of the line, or the end of the text.
+_MARKER = r"(?:\(([A-Pa-p])\)|([A-Pa-p])[).:])"
+_OPTION = re.compile(
+    rf"(?:^|(?<=\s)){_MARKER}[ \t]*(\S.*?)(?=[ \t]+(?:\([A-Pa-p]\)|[A-Pa-p][).:])|[ \t]*\r?\n|[ \t]*$)", re.MULTILINE
+)
+_LETTERS = "ABCDEFGHIJKLMNOP"
+# "B", "(B)", "Option B", "Choice_B", "the answer is B", "B) 12", "B)12", "b."
 _ANSWER_LETTER = re.compile(
-    r"^\s*(?:the\s+)?(?:answer|option|choice)?\s*(?:is|:)?\s*[(\[]?([A-Ja-j])[)\].:]?\s*(?:[).:]\s*.*)?$",
+    r"^\s*(?:the\s+)?(?:(?:correct\s+)?(?:answer|option|choice)[\s_]*)?(?:is|:)?\s*[(\[]?([A-Pa-p])"
+    r"(?:[)\].:]\s*.*)?$",
     re.IGNORECASE,
 )
 _LETTER_IN_TEXT = re.compile(
-    r"(?:answer|option|choice)\s*(?:is|would be|must be|=|:)?\s*[(\[]?([A-J])\b[)\]]?|\(([A-J])\)|\b([A-J])\)",
+    r"(?:answer|option|choice)[\s_*]*(?:is|would be|must be|=|:)?[\s*]*[(\[]?([A-P])\b[)\]]?|\(([A-P])\)|\b([A-P])\)",
     re.IGNORECASE,
 )
-_BARE_LETTER_END = re.compile(r"(?:^|\s)([A-J])\s*[.!]?\s*$")
+_BARE_LETTER_END = re.compile(r"(?:^|\s)\**([A-P])\**\s*[.!]?\s*$")
 
 
 def parse_options(question: str) -> dict[str, str]:
@@ -241,13 +265,14 @@ def _option_run(question: str) -> tuple[tuple[tuple[str, str], ...], tuple[int, 
     best: tuple[tuple[tuple[str, str], ...], tuple[int, int]] = ((), (0, 0))
     run: dict[str, str] = {}
     start = end = 0
+    lower = False  # a run is all upper case ("A) B) C)") or all lower case ("a) b) c)")
     for match in _OPTION.finditer(question):
-        letter = match.group(1).upper()
-        if letter == "ABCDEFGHIJ"[len(run) : len(run) + 1]:
-            start = match.start() if not run else start
-            run[letter], end = match.group(2).strip(), match.end()
+        raw = match.group(1) or match.group(2)
+        letter = raw.upper()
+        if letter == _LETTERS[len(run) : len(run) + 1] and run and raw.islower() == lower:
+            run[letter], end = match.group(3).strip(), match.end()
         elif letter == "A":
-            run, start, end = {"A": match.group(2).strip()}, match.start(), match.end()
+            run, start, end, lower = {"A": match.group(3).strip()}, match.start(), match.end(), raw.islower()
         else:
             continue
         if len(run) >= 2 and len(run) >= len(best[0]):
@@ -257,7 +282,7 @@ def _option_run(question: str) -> tuple[tuple[tuple[str, str], ...], tuple[int, 
 
 def parse_choice(answer: str, options: dict[str, str]) -> str | None:
     """The option letter an answer names: "(B)", "B)", "option b", "the answer is B", or an option's text."""
-    match = _ANSWER_LETTER.match(answer.strip())
+    match = _ANSWER_LETTER.match(answer.strip().strip("*_ "))
     if match and match.group(1).upper() in options:
         return match.group(1).upper()
     norm = normalise_text(answer)
@@ -326,7 +351,13 @@ _SPACE_OPS = re.compile(r"\s*([=+\-*/^<>,])\s*")
 _ANSWER_PREFIX = re.compile(r"^\s*(?:the\s+)?(?:final\s+)?answer\s*(?:is|:)\s*", re.IGNORECASE)
 
 
+_MATH_ANSWER_CHARS = 60  # a math answer ("\\frac{\\sqrt{3}}{2}", "4\\pi") is short; longer text stays words
+
+
 def normalise_text(text: str) -> str:
+    if len(text) <= _MATH_ANSWER_CHARS and (MATH_HINT.search(text) or is_symbolic(text)):
+        boxed = _BOXED.findall(text)
+        return math_canonical(_ANSWER_PREFIX.sub("", boxed[-1] if boxed else text))
     text = _ANSWER_PREFIX.sub("", _strip_latex(text)).casefold()
     text = _ARTICLES.sub(" ", _PUNCT.sub(" ", text))
     text = _SPACE_OPS.sub(r"\1", " ".join(text.split()))
@@ -385,7 +416,13 @@ def analyse(question: str, rationale: str, answer: str) -> AnswerAnalysis:
     step_index, conclusion = _find_conclusion(steps, answer_type, options)
     hits = tuple(i for i, text in enumerate(steps) if norm and matcher(text, norm, options))
     if conclusion is None and answer_type is AnswerType.TEXT and step_index is not None and norm:
-        conclusion = _label_conclusion(steps[step_index], norm, question)
+        if _looks_math(norm):
+            conclusion = _math_conclusion(steps[step_index])
+        if conclusion is None:
+            conclusion = _label_conclusion(steps[step_index], norm, question)
+    if conclusion is None and answer_type in (AnswerType.CHOICE, AnswerType.YES_NO):
+        verdict = _statement_verdict(question, steps)
+        conclusion = _verdict_as_answer(verdict, answer_type, options) if verdict else None
     agrees = None if conclusion is None or not norm else _same_value(conclusion, norm, answer_type)
     if agrees:
         position: Position = "conclusion"
@@ -405,6 +442,43 @@ def analyse(question: str, rationale: str, answer: str) -> AnswerAnalysis:
         topic_overlap=topic_overlap(_question_body(question, options or parse_options(question)), rationale),
         derived=_derived(steps, step_index, conclusion, answer_type, options),
     )
+
+
+# "Is the following statement true or false? Max is not sour." / "True or false: ..." / "..., or unknown? S"
+_STATEMENT = re.compile(
+    r"\b(?:true|correct)\s*(?:,\s*false\s*,?)?\s*or\s+(?:false|incorrect|not)(?:\s*,?\s*or\s+(?:unknown|uncertain))?"
+    r"\s*[?:.]\s*(?P<statement>[^\n?]{3,300})",
+    re.IGNORECASE,
+)
+_STATEMENT_SENTENCES = 4  # the verdict is read from the rationale's closing sentences only
+
+
+def _statement_verdict(question: str, steps: list[str]) -> str | None:
+    """For a question asking whether a statement is true: "true" when a closing sentence of the rationale
+    states it, "false" when one states its negation (same content words, the other negation parity); None
+    when no closing sentence restates it (the verdict is then not read, never guessed)."""
+    found = _STATEMENT.search(question)
+    if not found:
+        return None
+    statement = found.group("statement").strip()
+    wanted = content_keys(_NEGATION.sub(" ", statement))
+    if not wanted:
+        return None
+    polarity = len(_NEGATION.findall(statement)) % 2
+    sentences = [x for step in steps[-_STATEMENT_SENTENCES:] for x in _SENTENCE_SPLIT.split(step) if x.strip()]
+    for sentence in reversed(sentences[-_STATEMENT_SENTENCES:]):
+        if content_keys(_NEGATION.sub(" ", sentence)) == wanted:
+            return "true" if len(_NEGATION.findall(sentence)) % 2 == polarity else "false"
+    return None
+
+
+def _verdict_as_answer(verdict: str, answer_type: AnswerType, options: dict[str, str]) -> str | None:
+    """A true/false verdict as the answer's kind of value: "yes"/"no", or the letter of the True/False option."""
+    if answer_type is AnswerType.YES_NO:
+        return "yes" if verdict == "true" else "no"
+    wanted = {"true": ("true", "yes", "correct"), "false": ("false", "no", "incorrect")}[verdict]
+    letters = [letter for letter, text in options.items() if normalise_text(text) in wanted]
+    return letters[0] if len(letters) == 1 else None
 
 
 def _derived(
@@ -445,6 +519,8 @@ def _label_conclusion(step: str, norm: str, question: str) -> str | None:
     text has no extractor beyond "answer is")."""
     labels = _label_set(question, norm)
     if not labels:
+        if not _CONCLUSION_CUE.search(step):
+            return None  # a free-text answer merely mentioned ("because the trophy is big") is not concluded
         return norm if _mentions_text(_without_rejections(step), norm, {}) else None
     text = normalise_text(step)
     best, best_at = None, -1
@@ -477,15 +553,16 @@ def _question_body(question: str, options: dict[str, str]) -> str:
 
 
 # A closing remark in parentheses is an aside, not the conclusion: "(2,500 would be millimetres, not cm.)"
-_ASIDE = re.compile(r"^\s*\((?=(?:[^()]*\s){2})[^()]*(?:\([^()]*\)[^()]*)*\)[.!]?\s*$")
-_TRAILING_ASIDE = re.compile(r"\s*\((?=(?:[^()]*\s){2})[^()]*\)[.!]?\s*$")
+# (A LaTeX "\\( x = 2 \\)" is math, not an aside: a backslash before the parenthesis rules it out.)
+_ASIDE = re.compile(r"^\s*(?<!\\)\((?=(?:[^()]*\s){2})[^()]*(?:\([^()]*\)[^()]*)*(?<!\\)\)[.!]?\s*$")
+_TRAILING_ASIDE = re.compile(r"\s*(?<!\\)\((?=(?:[^()]*\s){2})[^()]*(?<!\\)\)[.!]?\s*$")
 # "X, not Y" / "so not (D)" / "which rules out A" / "rather than 12": the rejected value is no conclusion.
 _REJECTION_CUE = (
     r"\b(?:not|isn't|rather\s+than|instead\s+of|rules?\s+out|ruling\s+out|eliminates?|excluding)\s+"
     r"(?:the\s+)?(?:option\s+|answer\s+|choice\s+)?"
 )
 _REJECTED = re.compile(
-    _REJECTION_CUE + r"(?:\([A-Ja-j]\)|[A-J]\b\)?|\$?-?[\d.,/]*\d%?|'[^']{1,20}'|\w+)", re.IGNORECASE
+    _REJECTION_CUE + r"(?:\([A-Pa-p]\)|[A-P]\b\)?|\$?-?[\d.,/]*\d%?|'[^']{1,20}'|\w+)", re.IGNORECASE
 )
 
 
@@ -495,9 +572,9 @@ def _without_rejections(step: str) -> str:
 
 # Option letters a step rules out, before ("not (D)", "rules out A") or after the letter ("(A) is wrong",
 # "B is not the answer", "(A) bank does not fit"). Letters are upper case only: "not a prime" rejects nothing.
-_LETTER_REJECTED_BEFORE = re.compile(f"(?i:{_REJECTION_CUE})" + r"(?:\(([A-J])\)|\b([A-J])\b)")
+_LETTER_REJECTED_BEFORE = re.compile(f"(?i:{_REJECTION_CUE})" + r"(?:\(([A-P])\)|\b([A-P])\b)")
 _LETTER_REJECTED_AFTER = re.compile(
-    r"(?:\(([A-J])\)(?:\s+[\w'-]+){0,3}?|\b([A-J])\b)\s+(?i:(?:(?:is|are|was|would\s+be|seems)\s+"
+    r"(?:\(([A-P])\)(?:\s+[\w'-]+){0,3}?|\b([A-P])\b)\s+(?i:(?:(?:is|are|was|would\s+be|seems)\s+"
     r"(?:not\s+(?:right|correct|true|valid|it|the\s+(?:\w+\s+)?answer)|wrong|incorrect|invalid|false|ruled\s+out)"
     r"|(?:does\s+not|doesn't|cannot|can't)\s+(?:fit|work|be\s+(?:right|correct|true|it|the\s+answer)))\b)"
 )
@@ -554,6 +631,8 @@ def _conclude_number(step: str, options: dict[str, str]) -> str | None:
         number = parse_number(boxed[-1])
         if number is not None:
             return format_number(number)
+        if is_symbolic(boxed[-1]):  # "\\boxed{4\\pi}" concludes 4pi, not the 4 written in it
+            return math_canonical(boxed[-1])
     explicit = _ANSWER_NUMBER.search(step)
     if explicit:
         value = _first_value(explicit.group(1).rsplit("=", 1)[-1])  # "answer is 10*6=60" -> 60
@@ -570,8 +649,28 @@ def _conclude_number(step: str, options: dict[str, str]) -> str | None:
         value = _first_value(step[equals + 1 :].removeprefix("approx"))
         if value is not None:
             return value
+    symbolic = _last_symbolic_value(step)
+    if symbolic is not None:
+        return symbolic
     values = number_strings_in(step)
     return values[-1] if values else None
+
+
+_SYMBOLIC_TERM = re.compile(r"(?:-?\d[\d.,]*\s*(?:\\cdot|\\times|\*)?\s*)?(?:\\(?:pi|sqrt|infty)(?![a-z])|[π√∞])")
+_PLAIN_NUMBER = re.compile(r"\d")
+
+
+def _last_symbolic_value(step: str) -> str | None:
+    """"... is $4\\pi$.": when a symbolic term comes after the step's last plain digit, the step ends on that
+    term (canonical form), not on the number written in it."""
+    terms = list(_SYMBOLIC_TERM.finditer(step))
+    if not terms:
+        return None
+    last = terms[-1]
+    tail = step[last.end() :]
+    if _PLAIN_NUMBER.search(re.sub(r"\{[^{}]*\}", "", tail)):  # a plain number after it: not the end
+        return None
+    return _math_value(step[last.start() :])
 
 
 _END_CLAUSE = re.compile(
@@ -581,7 +680,10 @@ _END_CLAUSE = re.compile(
 
 
 def _first_value(text: str) -> str | None:
-    """The value of the first number token in ``text`` (a written fraction counts as one value)."""
+    """The value of the first number token in ``text`` (a written fraction counts as one value); a symbolic
+    value ("4\\pi.", "\\sqrt{3} m") as its canonical form, which no plain number equals."""
+    if is_symbolic(text):
+        return _math_value(text)
     whole = parse_number(text.strip().rstrip("."))
     if whole is not None:
         return format_number(whole)
@@ -595,8 +697,46 @@ def _first_value(text: str) -> str | None:
     return format_number(value) if value is not None else None
 
 
+_CLAUSE_END = re.compile(r"[.;,]\s|[.;,]?\s*\\?\)\s*[.;,]?\s*$|\s(?=[a-z]{3,}\b)|\s+so\b")
+
+
+def _math_value(text: str) -> str | None:
+    """The expression at the start of ``text`` (up to the clause's end) in :func:`math_canonical` form."""
+    head = _CLAUSE_END.split(text.strip(), maxsplit=1)[0].strip()
+    return math_canonical(head) or None
+
+
+def _math_conclusion(step: str) -> str | None:
+    """A math answer written as an expression: the right side of the last "=" of the step's last sentence
+    with one ("... so \\( x = \\frac{5}{2} \\)." concludes 5/2)."""
+    boxed = _BOXED.findall(step)
+    if boxed:
+        return math_canonical(boxed[-1])
+    equals = max(step.rfind("="), step.rfind("\\approx"))
+    if equals < 0:
+        return _last_symbolic_value(step)
+    return _math_value(step[equals + 1 :].removeprefix("approx"))
+
+
+def _looks_math(norm: str) -> bool:
+    return len(norm) <= 40 and bool(_DIGIT.search(norm) or "sqrt" in norm or "pi" in norm)
+
+
 def _conclude_choice(step: str, options: dict[str, str]) -> str | None:
-    return _conclude_choice_letter(step, options) or _option_by_content(step, options)
+    return _explicit_choice(step, options) or _conclude_choice_letter(step, options) or _option_by_content(step, options)
+
+
+# An explicit answer line anywhere in a step: "Answer: B", "**Answer:** 12", "Final answer: (B) 12", "\\boxed{12}",
+# "#### 12", "the answer is 12 m/s". What follows the cue is read as a whole answer (letter, "B) text" or an
+# option's text), so it settles the choice even when the option is written differently from the letter.
+_EXPLICIT_ANSWER = re.compile(r"(?:\banswer\s*(?:is|:|=)|####|\\boxed\s*\{)[\s:*]*(.{1,80}?)[\s*}$.]*$", re.IGNORECASE)
+
+
+def _explicit_choice(step: str, options: dict[str, str]) -> str | None:
+    found = _EXPLICIT_ANSWER.search(step)
+    if not found:
+        return None
+    return parse_choice(_strip_latex(found.group(1)).strip(" *"), options)
 
 
 def _conclude_choice_letter(step: str, options: dict[str, str]) -> str | None:
@@ -620,7 +760,8 @@ def _conclude_text_option(
     last steps (read together: the deciding sentence and the facts it rests on) settle on, if they settle on
     one."""
     for index in window:
-        letter = _conclude_choice_letter(steps[index], _kept(options, rejected[index]))
+        kept = _kept(options, rejected[index])
+        letter = _explicit_choice(steps[index], kept) or _conclude_choice_letter(steps[index], kept)
         if letter is not None:
             return index, letter
     if not window:
@@ -668,6 +809,8 @@ _CUE_BEFORE = re.compile(
     r"\b(?:so|therefore|thus|hence|answer\s*(?:is|:|=)|it\s+is|it s|must\s+be|choose|pick|go\s+with|"
     r"(?:correct|right|best)\s+(?:answer|option|choice)\s+is)\s*(?:option\s+)?$"
 )
+_CONCLUDING_OPENER = re.compile(r"(?:so|therefore|thus|hence|consequently|in conclusion|overall|in summary)\b")
+_COPULA_END = re.compile(r"\b(?:is|are|was|were|be|must be|would be|will be)\s*$")
 _CUE_AFTER = re.compile(
     r"^\s*(?:is|are|was)\s+(?:correct|right|best|answer|(?:\w+\s+){0,2}(?:correct|right|best)\s+(?:answer|option|choice))\b"
     r"|^\s*(?:\w+\s+){0,2}most\b|^\s*(?:\w+\s+){0,2}(?:least|fewest|\w{2,}est)\b"
@@ -683,10 +826,15 @@ def _option_by_text(step: str, options: dict[str, str]) -> str | None:
     cued: list[tuple[int, str]] = []
     named: set[str] = set()
     for sentence_at, sentence in enumerate(normalise_text(s) for s in _CLAUSE_SPLIT.split(step)):
+        concluding = bool(_CONCLUDING_OPENER.match(sentence))
         for letter, text in options.items():
             for start, end in _option_spans(normalise_text(text), sentence):
                 before, after = sentence[:start], sentence[end:]
-                if _CUE_BEFORE.search(before) or (not before.strip() and _CUE_AFTER.search(after)):
+                if (
+                    _CUE_BEFORE.search(before)
+                    or (not before.strip() and _CUE_AFTER.search(after))
+                    or (concluding and _COPULA_END.search(before))  # "so the largest planet is jupiter"
+                ):
                     cued.append(((sentence_at, start), letter))
                 elif not _NEGATED.search(before):
                     named.add(letter)
@@ -777,7 +925,7 @@ _MATCHERS = {
 # ---------------------------------------------------------------------------------------------- baseline
 
 _LAST_LINE_LETTER = re.compile(
-    r"\(([A-J])\)|\b([A-J])\)|(?:answer|option|choice)\s*(?:is\s*)?:?\s*([A-J])\b|(?:^|\s)([A-J])\s*[.!]?\s*$"
+    r"\(([A-P])\)|\b([A-P])\)|(?:answer|option|choice)[\s_]*(?:is\s*)?:?\s*([A-P])\b|(?:^|\s)([A-P])\s*[.!]?\s*$"
 )
 _LAST_LINE_YES_NO = re.compile(r"\b(yes|no|true|false)\b", re.IGNORECASE)
 

@@ -372,8 +372,15 @@ def test_free_text_answer_named_only_to_be_rejected_is_not_the_conclusion() -> N
     question = "Which gas do plants absorb from the air?"
     rejected = analyse(question, "Leaves take in carbon dioxide, not oxygen.", "oxygen")
     assert rejected.conclusion is None and rejected.agrees is None and rejected.answer_position == "elsewhere"
-    chosen = analyse(question, "Leaves take in carbon dioxide, not oxygen.", "carbon dioxide")
+    chosen = analyse(question, "So leaves take in carbon dioxide, not oxygen.", "carbon dioxide")
     assert chosen.agrees is True
+
+
+def test_free_text_answer_merely_mentioned_is_not_placed() -> None:
+    """Without a concluding cue, a free-text answer named in a reason ("because the trophy is big") is a
+    mention, not a conclusion: the reader leaves it unplaced, so the verifier's score stays in the band."""
+    mentioned = analyse("Which gas do plants absorb?", "Leaves take in carbon dioxide, not oxygen.", "carbon dioxide")
+    assert mentioned.conclusion is None and mentioned.agrees is None
 
 
 def test_three_label_sets_ignore_negated_labels() -> None:
