@@ -514,7 +514,8 @@ _NEGATED_BEFORE = re.compile(r"\b(?:not|n't|never|no)\s+(?:\w+\s+){0,1}$")
 
 def _label_conclusion(step: str, norm: str, question: str) -> str | None:
     """Free text: which label the last step states. With a label set in the question ("even or odd"), the
-    last label named in the step wins ("not supported" counts as the other of two); without one, only
+    last label named in the step wins ("not supported" counts as the other of two) when the step concludes
+    (a cue, or the label as its predicate); without one, only
     whether the step names the answer other than to reject it ("it is Na, not S" does not conclude S; free
     text has no extractor beyond "answer is")."""
     labels = _label_set(question, norm)
@@ -530,16 +531,22 @@ def _label_conclusion(step: str, norm: str, question: str) -> str | None:
                 continue  # of three labels, "not refuted" names none; of two, it names the other (below)
             if match.start() > best_at:
                 best, best_at = label, match.start()
-    if best is not None and len(labels) == 2 and _NEGATED_BEFORE.search(text[:best_at]):
+    if best is None or not (_CONCLUSION_CUE.search(step) or _PREDICATE_BEFORE.search(text[:best_at])):
+        return None  # "because john was angry" names a label as the subject: a mention, not a verdict
+    if len(labels) == 2 and _NEGATED_BEFORE.search(text[:best_at]):
         best = labels[1] if best == labels[0] else labels[0]
     return best
+
+
+# A label stated as the predicate ("72 is even", "the claim is not supported", "it is refuted").
+_PREDICATE_BEFORE = re.compile(r"\b(?:is|are|was|were|be|been|as)\s+(?:\w+\s+){0,1}$")
 
 
 def _label_set(question: str, norm: str) -> list[str]:
     """The label set a question offers that contains the answer ("even or odd", "a, b, or c"), else []."""
     for match in _ALTERNATIVES.finditer(question.casefold()):
         labels = [x.strip() for x in match.group(1).split(",") if x.strip()] + [match.group(2)]
-        if norm in labels:
+        if norm in labels and not _FUNCTION_WORDS.intersection(labels):  # "trophy or the suitcase" is no set
             return labels
     return []
 

@@ -49,6 +49,8 @@ def _numbered_cuts(text: str) -> list[int]:
     cuts, expected = [], None
     for match in _NUMBERED.finditer(text):
         number = int(match.group(1) or match.group(2))
+        if expected is None and number != 1:
+            continue  # a list starts at 1: "she has 3. So ..." ends a sentence on a number, it starts no item
         if expected is None or number == expected:
             if match.start() > 0:
                 cuts.append(match.start())

@@ -397,3 +397,13 @@ def test_sentiment_labels_are_text_not_verdicts() -> None:
     for answer in ("positive", "negative"):
         assert analyse(question, "Mostly praise. Overall it is positive.", answer).answer_type is AnswerType.TEXT
     assert analyse(question, "Mostly praise. Overall it is positive.", "negative").agrees is False
+
+
+def test_sentence_final_number_starts_no_list_item() -> None:
+    """Issue 15 item 9: "she has 3. So ..." ends a sentence on a number; a numbered list starts at 1."""
+    from guardrail._steps import split_steps
+
+    steps = [s.text for s in split_steps("He has 5 apples and she has 3. So together they have 8.")]
+    assert steps == ["He has 5 apples and she has 3.", "So together they have 8."]
+    listed = [s.text for s in split_steps("1. Add 5 and 3. 2. So the total is 8.")]
+    assert listed == ["1. Add 5 and 3.", "2. So the total is 8."]
