@@ -38,6 +38,8 @@ _log = structlog.get_logger("verifier_training")
 ENCODE_CHUNK = 256
 HEAD_PARAMETERS = ("classifier.", "bert.pooler.")  # freshly initialised (or unused by MiniLM): faster lr
 LOG_NAME = "train_log.jsonl"
+RESUME_NAME = "resume_state.pt"  # the last evaluation's full state, while a run is unfinished
+DONE_NAME = "DONE.json"  # written once a run is trained and calibrated
 
 
 # ------------------------------------------------------------------------------------------------ data
@@ -94,9 +96,10 @@ def collate(examples: Sequence[Example]) -> dict[str, torch.Tensor]:
     return {"input_ids": input_ids, "attention_mask": attention, "token_type_ids": types, "labels": labels}
 
 
-def batches_forever(examples: Sequence[Example], batch_size: int, seed: int) -> Iterator[dict[str, torch.Tensor]]:
-    """Shuffled batches, epoch after epoch. Within windows of 50 batches examples are sorted by length so a
-    batch pads little (CPU time is spent on real tokens), then the batches themselves are shuffled."""
+def batch_indices_forever(examples: Sequence[Example], batch_size: int, seed: int) -> Iterator[list[int]]:
+    """Shuffled batches of example indices, epoch after epoch. Within windows of 50 batches examples are
+    sorted by length so a batch pads little (CPU time is spent on real tokens), then the batches themselves
+    are shuffled. Deterministic in ``seed``: a resumed run skips the batches it has already trained on."""
     rng = random.Random(seed)
     window = batch_size * 50
     while True:
@@ -107,8 +110,18 @@ def batches_forever(examples: Sequence[Example], batch_size: int, seed: int) -> 
             chunk = sorted(order[start : start + window], key=lambda i: len(examples[i].ids))
             batches += [chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size)]
         rng.shuffle(batches)
-        for batch in batches:
-            yield collate([examples[i] for i in batch])
+        yield from batches
+
+
+def batches_forever(
+    examples: Sequence[Example], batch_size: int, seed: int, skip: int = 0
+) -> Iterator[dict[str, torch.Tensor]]:
+    """Collated batches of :func:`batch_indices_forever`, after skipping the first ``skip``."""
+    indices = batch_indices_forever(examples, batch_size, seed)
+    for _ in range(skip):
+        next(indices)
+    for batch in indices:
+        yield collate([examples[i] for i in batch])
 
 
 # ----------------------------------------------------------------------------------------------- model
@@ -183,6 +196,13 @@ class Optimizers:
         for optimizer, base_lrs in zip(self._all, self._base_lrs):
             for group, base_lr in zip(optimizer.param_groups, base_lrs):
                 group["lr"] = base_lr * factor
+
+    def state_dict(self) -> list[dict[str, Any]]:
+        return [optimizer.state_dict() for optimizer in self._all]
+
+    def load_state_dict(self, states: list[dict[str, Any]]) -> None:
+        for optimizer, state in zip(self._all, states, strict=True):
+            optimizer.load_state_dict(state)
 
     @property
     def encoder_lr(self) -> float:
@@ -291,7 +311,10 @@ def train(config: TrainConfig) -> Path:
     torch.set_num_threads(config.threads)
     out_dir = Path(config.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / LOG_NAME).unlink(missing_ok=True)
+    (out_dir / DONE_NAME).unlink(missing_ok=True)
+    resumed = load_resume_state(out_dir, config)
+    if resumed is None:
+        (out_dir / LOG_NAME).unlink(missing_ok=True)
 
     tokenizer = Tokenizer.from_file(str(Path(tokenizer_source(config)) / "tokenizer.json"))
     train_set, dev_set = (
@@ -306,10 +329,17 @@ def train(config: TrainConfig) -> Path:
     model = build_model(config)
     model.train()
     optimizers = Optimizers(model, config)
-    batches = batches_forever(train_set, config.batch_size, config.seed)
-    best_auroc, bad_evals, running = -1.0, 0, []
+    first_step, best_auroc, bad_evals, running = 0, -1.0, 0, []
     started = time.time()
-    progress = tqdm(range(total_steps), desc="train", mininterval=10)
+    if resumed is not None:  # a run cut off (session end, crash) goes on where its last evaluation left it
+        model.load_state_dict(resumed["model"])
+        optimizers.load_state_dict(resumed["optimizers"])
+        torch.set_rng_state(resumed["torch_rng"])
+        first_step, best_auroc, bad_evals = resumed["step"], resumed["best_auroc"], resumed["bad_evals"]
+        started -= resumed["elapsed_s"]
+        _log.info("resumed", step=first_step, best_dev_auroc=best_auroc, elapsed_s=resumed["elapsed_s"])
+    batches = batches_forever(train_set, config.batch_size, config.seed, skip=first_step)
+    progress = tqdm(range(first_step, total_steps), desc="train", mininterval=10)
     for step in progress:
         done = training_progress(step, total_steps, time.time() - started, config)
         optimizers.set_lr_factor(lr_factor(step, config.warmup_steps, done))
@@ -333,15 +363,49 @@ def train(config: TrainConfig) -> Path:
                 save_checkpoint(model, config, out_dir)
             else:
                 bad_evals += 1
-                if bad_evals >= config.patience:
-                    _log.info("early_stop", step=step + 1, best_dev_auroc=best_auroc)
-                    break
+            save_resume_state(out_dir, config, model, optimizers, step + 1, best_auroc, bad_evals,
+                              time.time() - started)
+            if bad_evals >= config.patience:
+                _log.info("early_stop", step=step + 1, best_dev_auroc=best_auroc)
+                break
             if done >= 1.0:
                 _log.info("time_budget_spent", step=step + 1, best_dev_auroc=best_auroc)
                 break
     progress.close()
     calibrate(out_dir, dev_set)
+    (out_dir / RESUME_NAME).unlink(missing_ok=True)
+    (out_dir / DONE_NAME).write_text(json.dumps({"best_dev_auroc": best_auroc}) + "\n", encoding="utf-8")
     return out_dir
+
+
+def is_done(out_dir: str | Path) -> bool:
+    """Whether a training run in ``out_dir`` finished (trained and calibrated); pipelines skip it then."""
+    return (Path(out_dir) / DONE_NAME).exists()
+
+
+def save_resume_state(
+    out_dir: Path, config: TrainConfig, model: torch.nn.Module, optimizers: Optimizers, step: int,
+    best_auroc: float, bad_evals: int, elapsed_s: float,
+) -> None:
+    """Everything a cut-off run needs to go on (written whole, then renamed: never half a file)."""
+    state = {"config": config.to_dict(), "step": step, "best_auroc": best_auroc, "bad_evals": bad_evals,
+             "elapsed_s": elapsed_s, "model": model.state_dict(), "optimizers": optimizers.state_dict(),
+             "torch_rng": torch.get_rng_state()}
+    partial = out_dir / f".{RESUME_NAME}.partial"
+    torch.save(state, partial)
+    partial.replace(out_dir / RESUME_NAME)
+
+
+def load_resume_state(out_dir: Path, config: TrainConfig) -> dict[str, Any] | None:
+    """The saved state of an unfinished run with the same config, else None (a changed config starts over)."""
+    path = out_dir / RESUME_NAME
+    if not path.exists():
+        return None
+    state = torch.load(path, map_location="cpu", weights_only=False)
+    if state.get("config") != config.to_dict():
+        _log.info("resume_state_ignored", reason="the config differs from the cut-off run's")
+        return None
+    return state
 
 
 def calibrate(out_dir: Path, dev_set: Sequence[Example]) -> float:
