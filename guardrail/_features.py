@@ -524,14 +524,15 @@ def _label_conclusion(step: str, norm: str, question: str) -> str | None:
             return None  # a free-text answer merely mentioned ("because the trophy is big") is not concluded
         return norm if _mentions_text(_without_rejections(step), norm, {}) else None
     text = normalise_text(step)
-    best, best_at = None, -1
+    best, best_at, predicate = None, -1, False
     for label in labels:
         for match in _whole_word(label).finditer(text):
+            predicate = predicate or bool(_PREDICATE_BEFORE.search(text[: match.start()]))
             if len(labels) > 2 and _NEGATED_BEFORE.search(text[: match.start()]):
                 continue  # of three labels, "not refuted" names none; of two, it names the other (below)
             if match.start() > best_at:
                 best, best_at = label, match.start()
-    if best is None or not (_CONCLUSION_CUE.search(step) or _PREDICATE_BEFORE.search(text[:best_at])):
+    if best is None or not (predicate or _CONCLUSION_CUE.search(step)):
         return None  # "because john was angry" names a label as the subject: a mention, not a verdict
     if len(labels) == 2 and _NEGATED_BEFORE.search(text[:best_at]):
         best = labels[1] if best == labels[0] else labels[0]
@@ -539,7 +540,7 @@ def _label_conclusion(step: str, norm: str, question: str) -> str | None:
 
 
 # A label stated as the predicate ("72 is even", "the claim is not supported", "it is refuted").
-_PREDICATE_BEFORE = re.compile(r"\b(?:is|are|was|were|be|been|as)\s+(?:\w+\s+){0,1}$")
+_PREDICATE_BEFORE = re.compile(r"\b(?:is|are|was|were|be|been|as)\s+(?:not\s+)?(?:\w+\s+){0,1}$")
 
 
 def _label_set(question: str, norm: str) -> list[str]:

@@ -166,6 +166,8 @@ def test_legacy_checkpoint_exports_and_scores_in_rg_v1(checkpoint, tmp_path):
     import shutil
 
     from guardrail import OnnxVerifier, _encoding
+    from guardrail._features import analyse
+    from guardrail._onnx import shrink_unplaced
     from verifier_training.export import export_onnx, onnx_probabilities
 
     legacy = tmp_path / "legacy"
@@ -177,14 +179,20 @@ def test_legacy_checkpoint_exports_and_scores_in_rg_v1(checkpoint, tmp_path):
     assert manifest.input_format == "rg-v1"
     verifier = OnnxVerifier(tmp_path / "onnx", threads=1)
     runtime = verifier.probabilities(ITEMS)
-    offline = onnx_probabilities(tmp_path / "onnx", ITEMS, manifest.max_length, manifest.temperature)
+    # the runtime pulls items whose answer the reader cannot place toward 0.5 (manifest.unplaced_scale)
+    analyses = [analyse(i.question, i.rationale, i.answer) for i in ITEMS]
+    offline = shrink_unplaced(
+        onnx_probabilities(tmp_path / "onnx", ITEMS, manifest.max_length, manifest.temperature),
+        analyses, manifest.unplaced_scale,
+    )
     assert np.allclose(runtime, offline, atol=1e-6)
     by_format = {
         fmt: verifier._session.run(None, _encoding.encode_batch(verifier._tokenizer, ITEMS, manifest.max_length, fmt))[0]
         for fmt in ("rg-v1", "rg-v2")
     }
     assert not np.allclose(by_format["rg-v1"], by_format["rg-v2"])  # the formats differ for these items
-    assert np.allclose(_softmax(by_format["rg-v1"], manifest.temperature), runtime, atol=1e-6)
+    expected = shrink_unplaced(_softmax(by_format["rg-v1"], manifest.temperature), analyses, manifest.unplaced_scale)
+    assert np.allclose(expected, runtime, atol=1e-6)
 
 
 def _softmax(logits, temperature):
