@@ -89,3 +89,12 @@ __all__ = [
     "split_steps",
     "weighted",
 ]
+
+
+def __getattr__(name: str) -> str:
+    """``guardrail.__version__``: the installed distribution's version, read on first access (no I/O at import)."""
+    if name == "__version__":
+        from ._version import package_version
+
+        return package_version()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -2,17 +2,23 @@
 
 ``guardrail score FILE.jsonl [--output OUT.jsonl]`` reads one JSON object per line, either
 ``{"id", "question", "rationale", "answer"}`` or ``{"id", "question", "output"}`` (the output is split into
-rationale and answer first), and writes one JSON object per input line, in the same order::
+rationale and answer first), and writes one JSON object per input line, in the same order. Every record has
+the same keys::
 
-    {"id": ..., "consistency": 0.93, "action": "pass", "reasons": [...], "flagged_steps": [...],
+    {"id": ..., "error": null, "consistency": 0.93, "action": "pass", "reasons": [...], "flagged_steps": [...],
      "decided_by": [...], "answer_found": true, "model_id": ..., "model_version": ..., "latency_ms": ...}
 
-A line that cannot be checked (invalid UTF-8, not JSON, not an object, missing or mistyped fields, empty or
-oversized text) gets an error record ``{"id": <its id, or "line-N">, "error": "...", "consistency": null,
-"action": <the policy's on_error action>, "reasons": [...]}``; the run carries on and exits 0. The id of a
-line with bad bytes is still recovered when the rest of it parses. Blank lines are skipped. ``id`` is echoed
-exactly as given (string or integer). Exit 1: the model could not be loaded
-or the input file could not be opened; exit 2: bad arguments.
+A line that cannot be checked (invalid UTF-8, not JSON, not an object, missing or mistyped fields, both
+``output`` and ``rationale``/``answer``, a NaN or infinite number, empty or oversized text) gets an error
+record: the same keys, ``error`` set, ``consistency`` null, ``action`` the policy's on_error action and nulls
+where nothing is known; the run carries on and exits 0. The id of a line with bad bytes is still recovered when
+the rest of it parses. Blank lines are skipped; a UTF-8 byte order mark is accepted. ``id`` is echoed as given
+(string or integer; a lone surrogate in it, from an escaped ``"\\ud800"``, is echoed as U+FFFD). ``latency_ms``
+is per item: the time of the batch the line was scored in, divided by the items in that batch.
+
+The output file is written to a temporary file beside it and renamed into place at the end; naming the input
+as the output is refused. Exit codes: 0 done; 1 the model, the input or the output could not be opened or
+written; 2 bad arguments; 3 (``check`` only) the policy blocked the output.
 """
 
 from __future__ import annotations
@@ -21,49 +27,174 @@ import argparse
 import asyncio
 import json
 import os
+import stat
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from typing import IO, Any
 
 from ._errors import InputError, ModelError
-from ._extract import MAX_INPUT_CHARS, extract, from_fields
+from ._extract import MAX_INPUT_CHARS, extract, from_fields, replace_lone_surrogates
 from ._guard import Guard
 from ._policy import Policy
+from ._records import RECORD_KEYS, encodable, error_record, verdict_record  # noqa: F401 - RECORD_KEYS re-exported
+from ._records import echo_id as _echo_id
+from ._records import non_finite_field as _non_finite_field
 from ._types import Action, Extraction, Verdict
 
-CHUNK_LINES = 256  # lines read, scored and written at a time: memory stays flat on huge files
+CHUNK_LINES = 256  # at most this many lines are read, scored and written at a time
+CHUNK_BYTES = 4 << 20  # ... and at most about this many bytes of input: memory stays flat on huge files
+MAX_THREADS = 64  # onnxruntime intra-op threads: past the cores they only contend, and each costs load time
+EXIT_BLOCKED = 3  # `guardrail check`: the policy blocked the output
+BOM = b"\xef\xbb\xbf"
+
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Help that shows each option's default, except where there is none to show (None, an off flag, an empty
+    list) or the help text already says it."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        nothing = action.default is None or action.default is False or action.default == []
+        if nothing or "default" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from ._version import package_version
+
+    formatter = HelpFormatter
     parser = argparse.ArgumentParser(
-        prog="guardrail", description="Check that an LLM's stated reasoning supports its answer."
+        prog="guardrail",
+        description="Check that an LLM's stated reasoning supports its answer.",
+        epilog="exit codes: 0 done, 1 model or files could not be opened or written, 2 bad arguments, "
+        f"{EXIT_BLOCKED} (check) the output was blocked",
+        formatter_class=formatter,
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
-    score = commands.add_parser("score", help="score a JSONL file, one result line per input line")
+    score = commands.add_parser(
+        "score",
+        help="score a JSONL file, one result line per input line",
+        description="Score a JSONL file: one result line per input line, in order; a summary line on stderr.",
+        epilog="exit codes: 0 done (bad lines get error records), 1 the model, the input or the output could not "
+        "be opened or written, 2 bad arguments (also: the output file is the input file)",
+        formatter_class=formatter,
+    )
     score.add_argument("file", help="input JSONL ('-' for stdin)")
-    score.add_argument("--output", "-o", help="output JSONL (default: stdout)")
+    score.add_argument(
+        "--output", "-o", help="output JSONL (default: stdout); written to a temporary file, renamed at the end"
+    )
     score.add_argument(
         "--fallback", choices=("none", "claude"), default="none", help="escalate uncertain cases to Claude"
     )
     score.add_argument(
-        "--band", nargs=2, type=float, default=(0.2, 0.8), metavar=("LO", "HI"), help="scores escalated to the judge"
+        "--band",
+        nargs=2,
+        type=_probability,
+        action=_Band,
+        default=(0.2, 0.8),
+        metavar=("LO", "HI"),
+        help="scores escalated to the judge (0 <= LO <= HI <= 1)",
     )
     score.add_argument(
         "--judge-concurrency", type=_positive_int, default=4, metavar="N", help="parallel judge requests"
     )
+    score.add_argument(
+        "--batch-bytes",
+        type=_positive_int,
+        default=CHUNK_BYTES,
+        metavar="N",
+        help=f"a batch ends after {CHUNK_LINES} lines or once it holds N bytes of input, whichever comes first",
+    )
     score.add_argument("--no-progress", action="store_true", help="no progress bar even on a terminal")
     score.set_defaults(func=run_score)
-    check = commands.add_parser("check", help="check one example given as flags or on stdin")
+    check = commands.add_parser(
+        "check",
+        help="check one example given as flags or on stdin",
+        description="Check one example: --output TEXT, or --rationale R --answer A, or a JSON object / plain "
+        "text on stdin.",
+        epilog=f"exit codes: 0 checked (not blocked), 1 the model could not be loaded, 2 bad arguments or input, "
+        f"{EXIT_BLOCKED} the policy blocked the output",
+        formatter_class=formatter,
+    )
     check.add_argument("--question", "-q", help="the question / prompt")
     check.add_argument("--output", help="the full model output (rationale and answer are extracted)")
     check.add_argument("--rationale", help="the rationale (with --answer)")
     check.add_argument("--answer", help="the answer (with --rationale)")
     check.add_argument("--json", action="store_true", help="print the result as one JSON object")
     check.set_defaults(func=run_check)
-    for sub in (score, check):
+    from .audit._command import add_parser as add_audit_parser  # `guardrail audit` (extra: ray)
+
+    audit = add_audit_parser(commands, formatter)
+    serve = _serve_parser(commands, formatter)
+    for sub in (score, check, audit, serve):
         _add_common(sub)
     return parser
+
+
+def _serve_parser(commands: Any, formatter: type[argparse.HelpFormatter]) -> argparse.ArgumentParser:
+    """``guardrail serve``: the HTTP check API and guarding proxies (the ``server`` extra)."""
+    serve = commands.add_parser(
+        "serve",
+        help="serve the check API and the OpenAI/Anthropic guarding proxies over HTTP (the server extra)",
+        description="Serve POST /v1/check, /v1/check/batch, the guarding proxies /v1/chat/completions and "
+        "/v1/messages, and /healthz, /readyz, /metrics. Settings: --config FILE (JSON or TOML, the fields of "
+        "guardrail.server.ServerConfig); the serve flags override it, while the file overrides --threads, "
+        "--batch-size and the policy flags (a 'policy' object in the file). "
+        "Service API keys: $GUARDRAIL_API_KEYS (comma-separated). Logs access and verdicts (never user text).",
+        epilog="SIGTERM / Ctrl-C stop accepting and drain in-flight requests, then the process ends by that signal. "
+        "exit codes: 1 the server extra is missing or the config cannot be read, 2 bad arguments or settings",
+        formatter_class=formatter,
+    )
+    serve.add_argument("--host", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=_bounded_int(0, 65535), help="port (default 8000)")
+    serve.add_argument("--config", metavar="FILE", help="JSON or TOML settings (guardrail.server.ServerConfig)")
+    serve.add_argument("--upstream-openai", metavar="URL", help="OpenAI-compatible upstream base URL (.../v1)")
+    serve.add_argument("--upstream-anthropic", metavar="URL", help="Anthropic Messages upstream base URL")
+    serve.add_argument("--batch-wait-ms", type=float, metavar="MS", help="micro-batch wait, 0 to 2 (default 2)")
+    serve.add_argument("--max-batch", type=_positive_int, metavar="N", help="items per micro-batch (default 64)")
+    serve.add_argument("--queue-size", type=_positive_int, metavar="N", help="pending items before 429 (1024)")
+    serve.add_argument("--block-response", choices=("fallback", "error"), help="a proxied block: fallback text "
+                       "(default) or an error response")  # fmt: skip
+    serve.set_defaults(func=run_serve)
+    return serve
+
+
+def run_serve(args: argparse.Namespace, policy: Policy) -> int:
+    """Build the settings (file, then flags) and run the server until it is stopped (SIGTERM drains)."""
+    try:
+        from .server import ServerConfig, serve
+    except ImportError as exc:
+        print(f"guardrail: serve needs the server extra (pip install 'rationale-guard[server]'): {exc}",
+              file=sys.stderr)  # fmt: skip
+        return 1
+    from ._errors import GuardrailError
+    from ._logging import configure_cli_logging
+
+    configure_cli_logging(verbose=True, json_logs=args.log_json)  # access logs and verdicts: no user text
+    # flags with a default give way to the file; the serve flags (default None) override it when given
+    defaults = {"threads": args.threads, "onnx_batch_size": args.batch_size, "policy": policy}
+    flags = {
+        "host": args.host, "port": args.port, "model_dir": args.model, "openai_upstream": args.upstream_openai,
+        "anthropic_upstream": args.upstream_anthropic, "batch_wait_ms": args.batch_wait_ms,
+        "max_batch": args.max_batch, "queue_size": args.queue_size, "block_response": args.block_response,
+    }  # fmt: skip
+    try:
+        if args.config:
+            config = ServerConfig.from_file(args.config, defaults=defaults, **flags)
+        else:
+            config = ServerConfig(**defaults, **{key: value for key, value in flags.items() if value is not None})
+    except ValueError as exc:  # pydantic's ValidationError: a setting out of range
+        print(f"guardrail: invalid server settings: {exc}", file=sys.stderr)
+        return 2
+    except GuardrailError as exc:
+        print(f"guardrail: {exc}", file=sys.stderr)
+        return 1
+    serve(config)
+    return 0
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
@@ -71,10 +202,20 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         "--model", metavar="DIR", help="model directory (default: the shipped model, or $GUARDRAIL_MODEL_DIR)"
     )
     parser.add_argument("--batch-size", type=_positive_int, default=16, metavar="N", help="inputs per onnxruntime call")
-    parser.add_argument("--threads", type=_positive_int, default=2, metavar="N", help="onnxruntime intra-op threads")
-    parser.add_argument("--pass-above", type=float, default=0.8, metavar="P", help="consistency >= P: pass")
-    parser.add_argument("--label-above", type=float, default=0.5, metavar="P", help=">= P: label (else annotate)")
-    parser.add_argument("--annotate-above", type=float, default=0.2, metavar="P", help=">= P: annotate (else block)")
+    parser.add_argument(
+        "--threads",
+        type=_bounded_int(1, MAX_THREADS),
+        default=2,
+        metavar="N",
+        help=f"onnxruntime intra-op threads, 1 to {MAX_THREADS} (more than the CPU cores only slows it down)",
+    )
+    parser.add_argument("--pass-above", type=_probability, default=0.8, metavar="P", help="consistency >= P: pass")
+    parser.add_argument(
+        "--label-above", type=_probability, default=0.5, metavar="P", help=">= P: label (else annotate)"
+    )
+    parser.add_argument(
+        "--annotate-above", type=_probability, default=0.2, metavar="P", help=">= P: annotate (else block)"
+    )
     parser.add_argument(
         "--no-answer", choices=[a.value for a in Action], default="label", help="action when no answer is found"
     )
@@ -89,16 +230,52 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
 
 
 def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return _bounded_int(1, None)(text)
+
+
+def _bounded_int(low: int, high: int | None) -> Any:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+        if value < low or (high is not None and value > high):
+            bounds = f"at least {low}" if high is None else f"from {low} to {high}"
+            raise argparse.ArgumentTypeError(f"must be {bounds}, got {value}")
+        return value
+
+    parse.__name__ = "integer"  # argparse names the type in its "invalid ... value" message
+    return parse
+
+
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0.0 <= value <= 1.0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"must be a probability in [0, 1], got {text}")
     return value
+
+
+class _Band(argparse.Action):
+    """``--band LO HI``: two probabilities (checked by the type), in order."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        lo, hi = values
+        if lo > hi:
+            parser.error(f"{option_string}: LO must not exceed HI, got {lo} {hi}")
+        setattr(namespace, self.dest, (lo, hi))
 
 
 def main(argv: list[str] | None = None) -> int:
     from ._logging import configure_cli_logging
 
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "check":
+        _check_usage(parser, args)
     configure_cli_logging(verbose=args.verbose, json_logs=args.log_json)
     try:
         policy = Policy(
@@ -108,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
             no_answer=args.no_answer,
             on_error=args.on_error,
         )
-    except ValueError as exc:  # pydantic's ValidationError: thresholds out of range or out of order
+    except ValueError as exc:  # pydantic's ValidationError: thresholds out of order
         print(f"guardrail: invalid policy arguments: {exc}", file=sys.stderr)
         return 2
     try:
@@ -118,6 +295,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except BrokenPipeError:  # `guardrail score big.jsonl | head`: the reader left; no traceback
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except OutputFailed as exc:
+        print(f"guardrail: cannot write the output: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("guardrail: interrupted", file=sys.stderr)
@@ -133,10 +313,11 @@ def _load_verifier(args: argparse.Namespace) -> Any:
 # --- score ----------------------------------------------------------------------------------------------
 
 
+class OutputFailed(Exception):
+    """Writing the output failed (disk full, device error); the message says what was kept."""
+
+
 def run_score(args: argparse.Namespace, policy: Policy) -> int:
-    verifier = _load_verifier(args)
-    judge = _claude_judge(args) if args.fallback == "claude" else None
-    guard = Guard(verifier, policy=policy, judge=judge, escalate="cascade" if judge else "never", band=tuple(args.band))
     try:
         # Closed in the finally below; a with-block would close stdin/stdout too.
         source = sys.stdin.buffer if args.file == "-" else open(args.file, "rb")  # noqa: SIM115
@@ -144,57 +325,177 @@ def run_score(args: argparse.Namespace, policy: Policy) -> int:
         print(f"guardrail: cannot read the input: {exc}", file=sys.stderr)
         return 1
     try:
-        sink = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
-    except OSError as exc:
-        print(f"guardrail: cannot write the output: {exc}", file=sys.stderr)
-        source.close()
-        return 1
-    progress = Progress(_size(source), enabled=sys.stderr.isatty() and not args.no_progress)
-    try:
-        if judge is not None:
-            asyncio.run(_score_async(guard, source, sink, progress))
-        else:
-            for chunk in _chunks(source):
-                _write(sink, chunk, guard.check_many([item for _, item, _ in chunk if item is not None]), policy)
-                progress.update(source.tell() if source.seekable() else None, len(chunk))
-    finally:
+        if _same_file(source, args.output if args.output else sys.stdout):
+            shown = args.output or "stdout"
+            print(f"guardrail: the output ({shown}) is the input file; it would be overwritten", file=sys.stderr)
+            return 2
+        verifier = _load_verifier(args)
+        judge = _claude_judge(args) if args.fallback == "claude" else None
+        guard = Guard(
+            verifier, policy=policy, judge=judge, escalate="cascade" if judge else "never", band=tuple(args.band)
+        )
+        try:
+            sink = Sink.open(args.output)
+        except OSError as exc:
+            print(f"guardrail: cannot write the output: {exc}", file=sys.stderr)
+            return 1
+        progress = Progress(_size(source), enabled=sys.stderr.isatty() and not args.no_progress)
+        counts: Counter[str] = Counter()
+        try:
+            chunks = _chunks(source, max_bytes=args.batch_bytes)
+            if judge is not None:
+                asyncio.run(_score_async(guard, chunks, sink, counts, progress, source))
+            else:
+                for chunk in chunks:
+                    started = time.perf_counter()
+                    verdicts = guard.check_many([item for _, item, _ in chunk if item is not None])
+                    _write(sink, chunk, verdicts, policy, started, counts)
+                    progress.update(_position(source), len(chunk))
+        except BaseException as exc:
+            progress.close()
+            sink.abort(_written(counts), keep=not isinstance(exc, OutputFailed))
+            raise
         progress.close()
+        sink.commit()
+    finally:
         if source is not sys.stdin.buffer:
             source.close()
-        if sink is not sys.stdout:
-            sink.close()
+    print(summary(counts), file=sys.stderr)
     return 0
 
 
-async def _score_async(guard: Guard, source: IO[bytes], sink: IO[str], progress: Progress) -> None:
-    for chunk in _chunks(source):
+async def _score_async(
+    guard: Guard, chunks: Iterator[list[Parsed]], sink: Sink, counts: Counter[str], progress: Progress,
+    source: IO[bytes],
+) -> None:
+    for chunk in chunks:
+        started = time.perf_counter()
         verdicts = await guard.acheck_many([item for _, item, _ in chunk if item is not None])
-        _write(sink, chunk, verdicts, guard.policy)
-        progress.update(source.tell() if source.seekable() else None, len(chunk))
+        _write(sink, chunk, verdicts, guard.policy, started, counts)
+        progress.update(_position(source), len(chunk))
 
 
 def _claude_judge(args: argparse.Namespace) -> Any:
+    """The judge, even when it cannot be asked: it is kept in the cascade so that every escalated verdict
+    carries the cascade's ``judge_unavailable`` reason (one rule, in the cascade) instead of silently not
+    escalating; the run is told once, here."""
     from ._judge import ClaudeJudge
 
     judge = ClaudeJudge.from_env(max_concurrency=args.judge_concurrency)
     if not judge.available:
         print(f"claude judge off: {judge.unavailable_reason}; scoring with the ONNX verifier only", file=sys.stderr)
-        return None
     return judge
+
+
+def _same_file(source: IO[bytes], output: str | IO[str]) -> bool:
+    """Whether ``output`` (a path, or stdout) is the file being read (same device and inode: hard links and
+    symlinks included; ``score s.jsonl >> s.jsonl`` too). Only regular files: a terminal or a pipe can be both."""
+    try:
+        read = os.fstat(source.fileno())
+        written = os.stat(output) if isinstance(output, str) else os.fstat(output.fileno())
+    except (OSError, ValueError, AttributeError):  # no such output yet, or a stream without a descriptor
+        return False
+    return stat.S_ISREG(read.st_mode) and os.path.samestat(read, written)
+
+
+class Sink:
+    """Where records go: stdout, or a file written through a temporary file in the same directory that is
+    renamed over the destination when the run ends (also when it stops early: what was written is kept, and
+    the message says how much). A path that is not a regular file (``/dev/stdout``, a FIFO) is written
+    directly."""
+
+    def __init__(self, stream: IO[str], path: str | None = None, temp: str | None = None) -> None:
+        self.stream, self.path, self.temp = stream, path, temp
+        self.ascii_only = (getattr(stream, "encoding", None) or "utf-8").lower().replace("_", "-") not in (
+            "utf-8", "utf8",
+        )  # fmt: skip
+
+    @classmethod
+    def open(cls, path: str | None) -> Sink:
+        if path is None:
+            return cls(sys.stdout)
+        try:
+            regular = stat.S_ISREG(os.stat(path).st_mode)
+        except FileNotFoundError:
+            regular = True
+        if not regular:
+            return cls(open(path, "w", encoding="utf-8"), path)  # noqa: SIM115 (closed in commit/abort)
+        target = Path(os.path.realpath(path))  # through a symlink: the file it names is replaced, not the link
+        temp = target.with_name(f".{target.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            os.chmod(fd, stat.S_IMODE(os.stat(target).st_mode))  # an existing output keeps its permissions
+        except FileNotFoundError:
+            pass
+        return cls(os.fdopen(fd, "w", encoding="utf-8"), str(target), str(temp))
+
+    def write(self, text: str) -> None:
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise OutputFailed(f"{self.path or 'stdout'}: {exc.strerror or exc}") from exc
+
+    def commit(self) -> None:
+        if self.path is None:
+            self.stream.flush()
+            return
+        try:
+            self.stream.close()
+            if self.temp is not None:
+                os.replace(self.temp, self.path)
+        except OSError as exc:
+            self._discard()
+            raise OutputFailed(f"{self.path}: {exc.strerror or exc}") from exc
+
+    def abort(self, records: int, *, keep: bool) -> None:
+        """The run stopped early: keep the records written so far at the destination and say so, or (after a
+        failed write, which may have left half a line) remove the temporary file."""
+        if self.path is None:
+            return
+        if not keep:
+            self._discard()
+            return
+        try:
+            self.stream.close()
+            if self.temp is not None:
+                os.replace(self.temp, self.path)
+            print(f"guardrail: stopped early; the {records} records written are in {self.path}", file=sys.stderr)
+        except OSError:
+            self._discard()
+            print(f"guardrail: stopped early; {self.path} was not written", file=sys.stderr)
+
+    def _discard(self) -> None:
+        try:
+            self.stream.close()
+        except OSError:
+            pass
+        if self.temp is not None:
+            try:
+                os.unlink(self.temp)
+            except OSError:
+                pass
 
 
 Parsed = tuple[Any, "dict[str, Any] | None", "str | None"]  # (id to echo, item for the guard, error)
 
 
-def _chunks(source: IO[bytes]) -> Iterator[list[Parsed]]:
+def _chunks(source: IO[bytes], *, max_lines: int = CHUNK_LINES, max_bytes: int = CHUNK_BYTES) -> Iterator[list[Parsed]]:
+    """Parsed lines in batches of at most ``max_lines`` lines and (a line past) ``max_bytes`` bytes."""
     chunk: list[Parsed] = []
+    size = 0
     for number, raw in enumerate(source, start=1):
+        if number == 1 and raw.startswith(BOM):
+            raw = raw[len(BOM) :]
         if not raw.strip():
             continue
-        chunk.append(parse_line(raw, number))
-        if len(chunk) >= CHUNK_LINES:
+        chunk.append(parse_line(raw, number))  # the batch keeps the parsed line, not its raw bytes
+        size += len(raw)
+        if len(chunk) >= max_lines or size >= max_bytes:
             yield chunk
-            chunk = []
+            chunk, size = [], 0
     if chunk:
         yield chunk
 
@@ -215,9 +516,15 @@ def parse_line(raw: bytes, number: int) -> Parsed:
         return fallback_id, None, f"input_error: invalid_json: line {number} is nested too deeply"
     if not isinstance(data, dict):
         return fallback_id, None, f"input_error: not_an_object: line {number} is a JSON {type(data).__name__}"
-    raw_id = data.get("id")
-    echo_id = raw_id if isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool) else fallback_id
+    echo_id = _echo_id(data, fallback_id)
+    field = _non_finite_field(data)
+    if field is not None:
+        return echo_id, None, f"input_error: non_finite_number: line {number}: {field} is NaN or infinite"
     return echo_id, {**data, "id": str(echo_id)}, None
+
+
+
+
 
 
 def _recover_id(raw: bytes, fallback_id: str) -> Any:
@@ -226,48 +533,51 @@ def _recover_id(raw: bytes, fallback_id: str) -> Any:
         data = json.loads(raw.decode("utf-8", errors="replace"))
     except (ValueError, RecursionError):
         return fallback_id
-    raw_id = data.get("id") if isinstance(data, dict) else None
-    return raw_id if isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool) else fallback_id
+    return _echo_id(data, fallback_id)
 
 
-def _write(sink: IO[str], chunk: list[Parsed], verdicts: list[Verdict], policy: Policy) -> None:
+def _write(
+    sink: Sink, chunk: list[Parsed], verdicts: list[Verdict], policy: Policy, started: float, counts: Counter[str]
+) -> None:
+    """One record per line of the chunk; ``latency_ms`` is the chunk's scoring time shared by its items."""
+    latency_ms = (time.perf_counter() - started) * 1000.0 / max(1, len(verdicts))
     pending = iter(verdicts)
     lines = []
+    written: Counter[str] = Counter()
     for echo_id, item, error in chunk:
-        record = error_record(echo_id, error, policy) if item is None else verdict_record(echo_id, next(pending))
-        lines.append(json.dumps(record, ensure_ascii=False))
+        if item is None:
+            record = error_record(echo_id, error, policy)
+        else:
+            record = verdict_record(echo_id, next(pending), latency_ms=latency_ms)
+        written[record["action"]] += 1
+        written["error"] += record["error"] is not None
+        lines.append(json.dumps(encodable(record), ensure_ascii=sink.ascii_only))
     sink.write("\n".join(lines) + "\n")
-    sink.flush()
+    counts.update(written)
 
 
-def verdict_record(echo_id: Any, verdict: Verdict) -> dict[str, Any]:
-    record: dict[str, Any] = {
-        "id": echo_id,
-        "consistency": verdict.consistency,
-        "action": verdict.action.value,
-        "reasons": list(verdict.reasons),
-        "flagged_steps": list(verdict.flagged_steps),
-        "decided_by": list(verdict.decided_by),
-        "answer_found": verdict.answer_found,
-        "model_id": verdict.model_id,
-        "model_version": verdict.model_version,
-        "latency_ms": round(verdict.latency_ms, 3),
-    }
-    errors = [r for r in verdict.reasons if r.startswith("input_error")]
-    if errors:
-        record["error"] = errors[0]
-    return record
 
 
-def error_record(echo_id: Any, error: str | None, policy: Policy) -> dict[str, Any]:
-    return {
-        "id": echo_id,
-        "error": error,
-        "consistency": None,
-        "action": policy.error_action().value,
-        "reasons": [error],
-        "answer_found": False,
-    }
+
+
+
+
+def _written(counts: Counter[str]) -> int:
+    return sum(counts[action.value] for action in Action)
+
+
+def summary(counts: Counter[str]) -> str:
+    """The closing stderr line of ``score``: records per action, and how many were input errors."""
+    total = _written(counts)
+    per_action = ", ".join(f"{action.value} {counts[action.value]}" for action in Action)
+    return f"guardrail: {total} records: {per_action}; {counts['error']} with errors"
+
+
+def _position(source: IO[bytes]) -> int | None:
+    try:
+        return source.tell() if source.seekable() else None
+    except (OSError, ValueError):
+        return None
 
 
 def _size(source: IO[bytes]) -> int | None:
@@ -284,6 +594,7 @@ class Progress:
         self.total, self.enabled = total_bytes, enabled
         self.stream = stream or sys.stderr
         self.lines, self.started, self.last = 0, time.monotonic(), 0.0
+        self.closed = False
 
     def update(self, done_bytes: int | None, lines: int) -> None:
         self.lines += lines
@@ -301,7 +612,8 @@ class Progress:
         self.stream.flush()
 
     def close(self) -> None:
-        if self.enabled:
+        if self.enabled and not self.closed:
+            self.closed = True
             self.last = 0.0
             self.update(self.total, 0)
             self.stream.write("\n")
@@ -311,22 +623,37 @@ class Progress:
 # --- check ----------------------------------------------------------------------------------------------
 
 
+def _check_usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """``--output`` alone, or ``--rationale`` with ``--answer``: anything else is ambiguous (exit 2)."""
+    fields = args.rationale is not None or args.answer is not None
+    if args.output is not None and fields:
+        parser.error("check: give --output, or --rationale with --answer, not both")
+    if fields and (args.rationale is None or args.answer is None):
+        parser.error("check: --rationale and --answer go together")
+
+
 def run_check(args: argparse.Namespace, policy: Policy) -> int:
-    question, output, rationale, answer = _check_input(args)
     try:
-        shown: Extraction | None = extract(output) if output is not None else from_fields(rationale, answer)
-    except (InputError, TypeError):
-        shown = None  # the guard reports the same problem as an input_error verdict
+        question, output, rationale, answer = _check_input(args)
+    except InputError as exc:
+        print(f"guardrail: {exc}", file=sys.stderr)
+        return 2
     guard = Guard(_load_verifier(args), policy=policy)
-    if shown is not None:
-        verdict = guard.check(question, shown, id="cli")
-    else:
-        verdict = guard.check(question, output, rationale=rationale, answer=answer, id="cli")
+    # The guard gets the fields as given (its rules decide what is ambiguous or missing); the extraction is
+    # only redone here to show what was found.
+    verdict = guard.check(question, output, rationale=rationale, answer=answer, id="cli")
+    shown: Extraction | None = None
+    if not any(reason.startswith("input_error") for reason in verdict.reasons):
+        try:
+            shown = extract(output) if output is not None else from_fields(rationale, answer)
+        except (InputError, TypeError):
+            shown = None
     if args.json:
-        print(json.dumps({**verdict_record("cli", verdict), **_extraction_fields(shown)}, ensure_ascii=False))
+        record = encodable({**verdict_record("cli", verdict), **_extraction_fields(shown)})
+        print(json.dumps(record, ensure_ascii=Sink(sys.stdout).ascii_only))
     else:
         print(describe(verdict, shown))
-    return 0
+    return EXIT_BLOCKED if verdict.action is Action.BLOCK else 0
 
 
 def _check_input(args: argparse.Namespace) -> tuple[Any, Any, Any, Any]:
@@ -334,18 +661,21 @@ def _check_input(args: argparse.Namespace) -> tuple[Any, Any, Any, Any]:
     question: Any = args.question if args.question is not None else ""
     if args.output is not None:
         return question, args.output, None, None
-    if args.rationale is not None or args.answer is not None:
-        return question, None, args.rationale if args.rationale is not None else "", args.answer
+    if args.rationale is not None:  # with --answer: _check_usage
+        return question, None, args.rationale, args.answer
     raw = sys.stdin.buffer.read(4 * MAX_INPUT_CHARS + 1)
+    if raw.startswith(BOM):
+        raw = raw[len(BOM) :]
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
         data = None
     if isinstance(data, dict):
         question = args.question if args.question is not None else data.get("question", "")
-        if data.get("output") is not None:
-            return question, data["output"], None, None
-        return question, None, data.get("rationale"), data.get("answer")
+        field = _non_finite_field(data)
+        if field is not None:
+            raise InputError(f"input_error: non_finite_number: {field} is NaN or infinite")
+        return question, data.get("output"), data.get("rationale"), data.get("answer")
     return question, raw, None, None
 
 
@@ -374,7 +704,7 @@ def describe(verdict: Verdict, extraction: Extraction | None) -> str:
     if verdict.decided_by:
         lines.append(f"decided by:   {', '.join(verdict.decided_by)} ({verdict.model_id} {verdict.model_version})")
     lines.append(f"latency:      {verdict.latency_ms:.1f} ms")
-    return "\n".join(lines)
+    return replace_lone_surrogates("\n".join(lines))
 
 
 if __name__ == "__main__":

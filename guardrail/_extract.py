@@ -1,10 +1,18 @@
 """Split a model output into rationale and answer.
 
-``extract(output)`` accepts what generation calls return: a ``str`` (or UTF-8 ``bytes``); a ``dict`` with
-reasoning/answer fields, or an Anthropic-style ``{"content": [...blocks]}``; an Anthropic ``Message``-like object
-whose ``content`` holds ``thinking`` / ``redacted_thinking`` / ``text`` blocks (duck-typed), or a bare list of
-such blocks; an OpenAI ``ChatCompletion``-like object (``choices[0].message``); or an :class:`Extraction`
-(returned as is).
+``extract(output)`` accepts what generation calls return: a ``str`` (or UTF-8 ``bytes``); a provider shape,
+as the SDK's object or as the plain ``dict`` of its JSON (one rule: a dict and an object of the same shape go
+through the same code, :func:`_from_provider_shape`):
+
+- an Anthropic message, ``{"content": [...blocks]}`` with ``thinking`` / ``redacted_thinking`` / ``text``
+  blocks (or a bare list of such blocks);
+- an OpenAI chat completion, ``{"choices": [{"message": {...}}]}`` (exactly one choice: with ``n>1`` check
+  each choice, as ``guard_openai`` does), one choice ``{"message": {...}}``, or a bare assistant message
+  ``{"role": "assistant", "content": ..., "reasoning_content" | "reasoning": ...}``;
+
+a ``dict`` with reasoning/answer fields; or an :class:`Extraction` (returned as is). ``Extraction.reasons``
+says what the verdict must carry about the output itself: ``partly_redacted`` (readable thinking mixed with
+redacted blocks) and ``output_truncated`` (``stop_reason`` ``max_tokens``, ``finish_reason`` ``length``).
 
 Text is tried in this order; the first shape that matches wins:
 
@@ -16,24 +24,32 @@ Text is tried in this order; the first shape that matches wins:
    is dropped, so the rationale never ends by restating the answer it is checked against).
 
 No recognisable answer gives ``Extraction(answer=None, format="none")``; it is not an error. Unusable input
-(not text, not UTF-8, NUL bytes, empty, over ``max_chars``) raises :class:`InputError`.
+(not text, not UTF-8, NUL bytes, empty, over ``max_chars``, a NaN or infinite number as the answer) raises
+:class:`InputError`.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from ._errors import InputError
 from ._steps import split_steps
-from ._types import Extraction
+from ._types import OUTPUT_TRUNCATED, PARTLY_REDACTED, Extraction
 
 MAX_INPUT_CHARS = 1_000_000  # per text field; larger inputs get an InputError ("input_too_large")
+# InputError code for NaN or an infinity given as a number (an answer, a JSONL field): no answer, never the
+# text "nan" / "inf" to score.
+NON_FINITE_NUMBER = "non_finite_number"
 
 RATIONALE_KEYS = ("reasoning", "rationale", "explanation", "thinking", "reasoning_content", "chain_of_thought", "cot")
 ANSWER_KEYS = ("answer", "final_answer", "final", "result", "prediction")
+REASONING_FIELDS = ("reasoning_content", "reasoning")  # an OpenAI-compatible message's reasoning channel
+# Provider stop reasons meaning the output was cut before the model finished it (Anthropic, OpenAI).
+TRUNCATED_STOPS = {"stop_reason": ("max_tokens", "model_context_window_exceeded"), "finish_reason": ("length",)}
 
 
 @runtime_checkable
@@ -49,16 +65,13 @@ def extract(output: Any, *, max_chars: int = MAX_INPUT_CHARS) -> Extraction:
         return output
     if isinstance(output, (str, bytes, bytearray)):
         return extract_text(as_text(output, "output", max_chars=max_chars, allow_empty=False), max_chars=max_chars)
+    if isinstance(output, (list, tuple)) and output and all(field_of(b, "type") for b in output):
+        return _from_blocks(output, max_chars)  # a bare list of content blocks
+    found = _from_provider_shape(output, max_chars)
+    if found is not None:
+        return found
     if isinstance(output, Mapping):
         return _from_mapping(output, max_chars)
-    if isinstance(output, (list, tuple)) and output and all(_field(b, "type") for b in output):
-        return _from_blocks(output, max_chars)  # a bare list of content blocks
-    blocks = getattr(output, "content", None)
-    if isinstance(blocks, (list, tuple)):
-        return _from_blocks(blocks, max_chars)
-    choices = getattr(output, "choices", None)
-    if isinstance(choices, (list, tuple)) and choices:
-        return _from_openai_choice(choices[0], max_chars)
     raise InputError(f"cannot extract an answer from a {type(output).__name__}; expected text, a dict or a message")
 
 
@@ -114,9 +127,76 @@ def extract_text(text: str, *, max_chars: int = MAX_INPUT_CHARS) -> Extraction:
 # --- structured outputs -------------------------------------------------------------------------------------
 
 
+def _from_provider_shape(output: Any, max_chars: int) -> Extraction | None:
+    """An Anthropic message, an OpenAI completion, choice or message: the SDK object or its dict, alike."""
+    content = field_of(output, "content")
+    if isinstance(content, (list, tuple)):  # Anthropic message
+        return _from_blocks(content, max_chars, truncation_reasons(output))
+    choices = choices_of(output)
+    if choices:
+        if len(choices) > 1:
+            raise InputError(
+                f"multiple_choices: the completion has {len(choices)} choices; check each choice "
+                "(Guard.apply and guard_openai check them all)"
+            )
+        return _from_openai_choice(choices[0], max_chars)
+    if is_message(field_of(output, "message")):  # one choice
+        return _from_openai_choice(output, max_chars)
+    if is_message(output):  # a bare assistant message
+        return _from_openai_message(output, max_chars)
+    return None
+
+
+def choices_of(output: Any) -> list[Any]:
+    """The ``choices`` of an OpenAI-style completion (object or dict); ``[]`` for anything else."""
+    if isinstance(output, (str, bytes, bytearray)):
+        return []
+    choices = field_of(output, "choices")
+    return list(choices) if isinstance(choices, (list, tuple)) else []
+
+
+def is_message(obj: Any) -> bool:
+    """An OpenAI-style assistant message (object or dict): a ``role``, or text ``content`` beside a reasoning
+    field; a dict that names an answer field is a plain reasoning/answer record instead."""
+    if obj is None or isinstance(obj, (str, bytes, bytearray, list, tuple)):
+        return False
+    if isinstance(obj, Mapping) and any(str(key).lower() in ANSWER_KEYS for key in obj):
+        return False
+    content = field_of(obj, "content")
+    if content is not None and not isinstance(content, str):
+        return False
+    if isinstance(field_of(obj, "role"), str):
+        return True
+    return isinstance(content, str) and any(isinstance(field_of(obj, name), str) for name in REASONING_FIELDS)
+
+
+def truncation_reasons(obj: Any) -> tuple[str, ...]:
+    """``("output_truncated: ...",)`` when a provider message, choice or stream delta (object or dict) says the
+    output was cut at a length limit (``stop_reason`` ``max_tokens``, ``finish_reason`` ``length``), else ().
+    Local generation says so the OpenAI way (``{"finish_reason": "length"}``, see ``hf_adapter``)."""
+    if obj is None or isinstance(obj, (str, bytes, bytearray)):
+        return ()
+    for field, values in TRUNCATED_STOPS.items():
+        value = field_of(obj, field)
+        if isinstance(value, str) and value in values:
+            return (
+                f"{OUTPUT_TRUNCATED}: the output was stopped at its length limit ({field}={value}); "
+                "the answer may be incomplete",
+            )
+    return ()
+
+
+def redaction_reasons(reasoning: str, redacted: bool) -> tuple[str, ...]:
+    """``("partly_redacted: ...",)`` when readable reasoning came with redacted blocks, else ()."""
+    if redacted and reasoning.strip():
+        return (
+            f"{PARTLY_REDACTED}: part of the model's reasoning was redacted by the provider; only the readable "
+            "part was checked",
+        )
+    return ()
+
+
 def _from_mapping(data: Mapping[str, Any], max_chars: int) -> Extraction:
-    if isinstance(data.get("content"), (list, tuple)):  # Anthropic message as a dict
-        return _from_blocks(data["content"], max_chars)
     lowered = {str(key).lower(): value for key, value in data.items()}
     rationale = next((lowered[k] for k in RATIONALE_KEYS if lowered.get(k) is not None), "")
     answer = next((lowered[k] for k in ANSWER_KEYS if lowered.get(k) is not None), None)
@@ -124,39 +204,52 @@ def _from_mapping(data: Mapping[str, Any], max_chars: int) -> Extraction:
     return _make(text.strip(), _answer_value(answer, max_chars), "json")
 
 
-def _from_blocks(blocks: Any, max_chars: int) -> Extraction:
+def _from_blocks(blocks: Any, max_chars: int, reasons: tuple[str, ...] = ()) -> Extraction:
     thinking, texts, redacted = [], [], False
     for block in blocks:
-        kind = _field(block, "type")
+        kind = field_of(block, "type")
         if kind == "thinking":
-            thinking.append(as_text(_field(block, "thinking") or "", "thinking block", max_chars=max_chars))
+            thinking.append(as_text(field_of(block, "thinking") or "", "thinking block", max_chars=max_chars))
         elif kind == "text":
-            texts.append(as_text(_field(block, "text") or "", "text block", max_chars=max_chars))
+            texts.append(as_text(field_of(block, "text") or "", "text block", max_chars=max_chars))
         elif kind == "redacted_thinking":  # encrypted: there is no stated reasoning to check in it
             redacted = True
     text = "\n".join(texts).strip()
     reasoning = "\n".join(thinking).strip()
     if not reasoning and redacted:
         answer = _from_markers(text) if text else None
-        return _make("", answer.answer if answer else (_clean_answer(text) or None), "anthropic_thinking_redacted")
+        found = _make("", answer.answer if answer else (_clean_answer(text) or None), "anthropic_thinking_redacted")
+        return noted(found, reasons)
     if not reasoning:
         if not text:
+            if reasons:  # cut before any text: nothing to check, and the verdict says why
+                return noted(_make("", None, "none"), reasons)
             raise InputError("empty: message has no text or thinking content")
-        return extract_text(text, max_chars=max_chars)
-    return with_reasoning(reasoning, text, "anthropic_thinking")
+        return noted(extract_text(text, max_chars=max_chars), reasons)
+    found = with_reasoning(reasoning, text, "anthropic_thinking")
+    return noted(found, (*redaction_reasons(reasoning, redacted), *reasons))
 
 
 def _from_openai_choice(choice: Any, max_chars: int) -> Extraction:
-    message = _field(choice, "message")
-    content = as_text(_field(message, "content") or "", "message content", max_chars=max_chars)
-    reasoning = _field(message, "reasoning_content") or _field(message, "reasoning")
+    return _from_openai_message(field_of(choice, "message"), max_chars, truncation_reasons(choice))
+
+
+def _from_openai_message(message: Any, max_chars: int, reasons: tuple[str, ...] = ()) -> Extraction:
+    content = as_text(field_of(message, "content") or "", "message content", max_chars=max_chars)
+    reasoning = next((r for r in (field_of(message, name) for name in REASONING_FIELDS) if r), None)
     if isinstance(reasoning, str) and reasoning.strip():
-        return with_reasoning(
-            as_text(reasoning, "reasoning", max_chars=max_chars).strip(), content, "openai_reasoning"
-        )
+        rationale = as_text(reasoning, "reasoning", max_chars=max_chars).strip()
+        return noted(with_reasoning(rationale, content, "openai_reasoning"), reasons)
     if not content.strip():
+        if reasons:  # cut before any content: nothing to check, and the verdict says why
+            return noted(_make("", None, "none"), reasons)
         raise InputError("empty: message has no content")
-    return extract_text(content, max_chars=max_chars)
+    return noted(extract_text(content, max_chars=max_chars), reasons)
+
+
+def noted(extraction: Extraction, reasons: Sequence[str]) -> Extraction:
+    """``extraction`` with ``reasons`` about the output added to its own (see :attr:`Extraction.reasons`)."""
+    return extraction.model_copy(update={"reasons": (*extraction.reasons, *reasons)}) if reasons else extraction
 
 
 def with_reasoning(reasoning: str, final_text: str, fmt: str) -> Extraction:
@@ -176,7 +269,8 @@ def with_reasoning(reasoning: str, final_text: str, fmt: str) -> Extraction:
     return _make(inner.rationale, inner.answer, fmt) if inner else _make(reasoning, None, fmt)
 
 
-def _field(obj: Any, name: str) -> Any:
+def field_of(obj: Any, name: str) -> Any:
+    """``obj[name]`` for a dict, ``obj.name`` for an object: one rule for both shapes."""
     return obj.get(name) if isinstance(obj, Mapping) else getattr(obj, name, None)
 
 
@@ -184,9 +278,16 @@ def _answer_value(answer: Any, max_chars: int) -> str | None:
     if answer is None or isinstance(answer, bool):
         return None if answer is None else ("yes" if answer else "no")
     if isinstance(answer, (int, float)):
+        if is_non_finite(answer):
+            raise InputError(f"{NON_FINITE_NUMBER}: answer is NaN or infinite ({answer!r})")
         return str(answer)
     text = as_text(answer, "answer", max_chars=max_chars)
     return _clean_answer(text) or None
+
+
+def is_non_finite(value: Any) -> bool:
+    """Whether ``value`` is a float NaN or infinity (``float("nan")``, JSON ``NaN`` / ``Infinity`` / ``1e999``)."""
+    return isinstance(value, float) and not math.isfinite(value)
 
 
 # --- text shapes --------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 ``check*`` never raise for bad input or a failing verifier: every item gets a :class:`Verdict` whose
 ``reasons`` say why (the policy decides the action). ``apply*`` and wrapped functions return a
 :class:`Guarded`; a block raises :class:`OutputBlocked` (original kept on it) unless the policy has a fallback.
+A wrapped function that returns a stream gets a guarded stream back (see :meth:`Guard.wrap`).
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ import structlog
 from pydantic import BaseModel, ConfigDict
 
 from ._errors import GuardrailError, InputError, VerifierError
-from ._extract import MAX_INPUT_CHARS, as_text, extract, from_fields
-from ._policy import Policy, deliver, output_text
+from ._extract import MAX_INPUT_CHARS, as_text, choices_of, extract, field_of, from_fields
+from ._policy import Policy, deliver, output_text, strictest, with_output_reasons
 from ._types import Action, Assessment, CheckInput, Extraction, Guarded, Opinion, Verdict
 from ._verifier import Scorer, Verifier, sole_assessment
 
@@ -35,7 +36,9 @@ QuestionFrom = Callable[..., str]
 class CheckRequest(BaseModel):
     """One item for :meth:`Guard.check_many`: ``output`` (extracted), or ``rationale`` + ``answer``.
 
-    Fields are validated when checked, not here, so a malformed item becomes a verdict, not an exception.
+    Fields are validated when checked, not here, so a malformed item becomes a verdict, not an exception:
+    both an ``output`` and a ``rationale``/``answer`` (ambiguous: which one is checked?), or a ``rationale``
+    without an ``answer`` (or the reverse), give an ``input_error`` verdict saying so.
     """
 
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
@@ -85,7 +88,9 @@ def _assessment(opinion: Opinion) -> Assessment:
 class Guard:
     """Checks that a model's stated reasoning supports its answer, and applies a :class:`Policy`.
 
-    ``verifier=None`` loads the shipped :class:`~guardrail.OnnxVerifier` on first use (never at construction).
+    ``verifier=None`` loads the shipped :class:`~guardrail.OnnxVerifier` on first use (never at construction);
+    every such Guard on the same model directory shares one loaded verifier (``_onnx.shared_verifier``), but
+    keep one long-lived Guard all the same.
     With a ``judge`` (e.g. :class:`~guardrail.ClaudeJudge`), scoring goes through the judge cascade:
     ``escalate="cascade"`` (the default when a judge is given) asks the judge when the verifier's score falls
     inside ``band``, ``"always"`` always, ``"never"`` never. ``scorer=`` replaces all of that. A model that
@@ -156,9 +161,9 @@ class Guard:
 
     def _build_scorer(self) -> Scorer:
         if self._verifier is None:
-            from ._onnx import OnnxVerifier
+            from ._onnx import shared_verifier
 
-            self._verifier = OnnxVerifier()
+            self._verifier = shared_verifier()  # one loaded model per directory, shared by every Guard
         if self.judge is None:
             return VerifierScorer(self._verifier)
         from ._cascade import Cascade
@@ -190,13 +195,18 @@ class Guard:
         return await self._run_async([self._prepare_item(item, i) for i, item in enumerate(items)])
 
     def apply(self, question: Any, output: Any, *, id: str | None = None) -> Guarded:
-        """Check ``output`` and return what to deliver; raises :class:`OutputBlocked` on a block without fallback."""
-        prepared = self._prepare_one(question, output, None, None, id)
-        return self._guarded(self._run_sync([prepared])[0], prepared, output)
+        """Check ``output`` and return what to deliver; raises :class:`OutputBlocked` on a block without fallback.
+
+        An OpenAI-style completion with several choices (``n>1``) has every choice checked: ``verdicts`` holds
+        one verdict per choice, ``verdict`` the strictest, and the action is that verdict's. A stream cannot be
+        checked here (it has not been read yet): :class:`~guardrail.InputError`; wrap the call instead.
+        """
+        prepared = self._prepare_output(question, output, id)
+        return self._guarded(self._run_sync(prepared), prepared, output)
 
     async def aapply(self, question: Any, output: Any, *, id: str | None = None) -> Guarded:
-        prepared = self._prepare_one(question, output, None, None, id)
-        return self._guarded((await self._run_async([prepared]))[0], prepared, output)
+        prepared = self._prepare_output(question, output, id)
+        return self._guarded(await self._run_async(prepared), prepared, output)
 
     # --- wrapping --------------------------------------------------------------------------------------
 
@@ -206,6 +216,14 @@ class Guard:
         The question comes from ``question_from(*args, **kwargs)`` (default: a ``question``/``prompt`` keyword,
         the last user message of ``messages``, else the first positional string). Sync or async is decided
         here, once. The wrapped function's client objects are never touched.
+
+        A call that returns a stream (``stream=True``: the SDK's ``Stream`` / ``AsyncStream``, or any iterator
+        of Anthropic events or OpenAI chunks) returns a :class:`~guardrail.GuardedStream` /
+        :class:`~guardrail.AsyncGuardedStream` instead, exactly as ``guard_anthropic`` / ``guard_openai`` do
+        for ``stream=True``: the answer is held until the stream ends and is checked, then released, labelled,
+        annotated or replaced; the raw stream never reaches the caller. A stream *manager* (the Anthropic
+        ``client.messages.stream(...)`` helper, opened by ``with``) is refused with
+        :class:`~guardrail.InputError`: open it yourself and guard it with ``guard_stream``.
         """
         if fn is None:
             return functools.partial(self.wrap, question_from=question_from)
@@ -215,16 +233,20 @@ class Guard:
         ):  # SDKs hide async behind wraps
 
             @functools.wraps(fn)
-            async def async_guarded(*args: Any, **kwargs: Any) -> Guarded:
+            async def async_guarded(*args: Any, **kwargs: Any) -> Any:
                 output = await fn(*args, **kwargs)
-                return await self.aapply(_question(get_question, args, kwargs), output)
+                question = _question(get_question, args, kwargs)
+                stream = _guarded_stream(self, question, output)
+                return stream if stream is not None else await self.aapply(question, output)
 
             return async_guarded
 
         @functools.wraps(fn)
-        def guarded(*args: Any, **kwargs: Any) -> Guarded:
+        def guarded(*args: Any, **kwargs: Any) -> Any:
             output = fn(*args, **kwargs)
-            return self.apply(_question(get_question, args, kwargs), output)
+            question = _question(get_question, args, kwargs)
+            stream = _guarded_stream(self, question, output)
+            return stream if stream is not None else self.apply(question, output)
 
         return guarded
 
@@ -234,6 +256,15 @@ class Guard:
         item_id = str(id) if id is not None else uuid.uuid4().hex[:16]
         request = CheckRequest(id=item_id, question=question, output=output, rationale=rationale, answer=answer)
         return self._prepare(request, item_id)
+
+    def _prepare_output(self, question: Any, output: Any, id: str | None) -> list[_Prepared]:
+        """The items ``apply`` checks: the output, or each of its choices (``n>1``: ids ``<id>-<index>``)."""
+        _refuse_stream(output)
+        choices = choices_of(output)
+        if len(choices) < 2:
+            return [self._prepare_one(question, output, None, None, id)]
+        base = str(id) if id is not None else uuid.uuid4().hex[:16]
+        return [self._prepare_one(question, choice, None, None, f"{base}-{i}") for i, choice in enumerate(choices)]
 
     def _prepare_item(self, item: Any, index: int) -> _Prepared:
         if isinstance(item, CheckRequest):
@@ -263,11 +294,18 @@ class Guard:
             return _Prepared(id=item_id, error=f"input_error: extractor_failed: {type(exc).__name__}: {exc}")
 
     def _extraction(self, request: CheckRequest) -> Extraction:
+        if request.output is not None and (request.rationale is not None or request.answer is not None):
+            raise InputError(
+                "ambiguous_input: both an output and a rationale/answer were given; give the output (it is "
+                "split into rationale and answer), or the rationale and the answer, not both"
+            )
         if request.output is None:
             if request.rationale is None and request.answer is None:
                 raise InputError("missing_field: need output, or rationale and answer")
             if request.rationale is None:
-                raise InputError("missing_field: rationale")
+                raise InputError("missing_field: rationale (an answer was given without it)")
+            if request.answer is None:
+                raise InputError("missing_field: answer (a rationale was given without it)")
             return from_fields(request.rationale, request.answer, max_chars=self.max_input_chars)
         if self.extractor is not None and not isinstance(request.output, Extraction):
             found = self.extractor(request.output)
@@ -320,6 +358,14 @@ class Guard:
         return verdicts
 
     def _verdict(self, item: _Prepared, assessment: Assessment | None, error: str | None, latency_ms: float) -> Verdict:
+        """The policy's verdict, carrying what the extraction found about the output itself (``partly_redacted``,
+        ``output_truncated``, ``stream_interrupted``: an incomplete output is never passed)."""
+        verdict = self._decide(item, assessment, error, latency_ms)
+        if item.error is None and item.extraction is not None and item.extraction.reasons:
+            return with_output_reasons(self.policy, verdict, item.extraction.reasons)
+        return verdict
+
+    def _decide(self, item: _Prepared, assessment: Assessment | None, error: str | None, latency_ms: float) -> Verdict:
         policy = self.policy
         if item.error is not None:
             return _unscored(item, policy.error_action(), (item.error,), latency_ms)
@@ -363,8 +409,14 @@ class Guard:
             fields.update(question=item.question, rationale=item.extraction.rationale, answer=item.extraction.answer)
         _log.info("guardrail.verdict", **fields)
 
-    def _guarded(self, verdict: Verdict, item: _Prepared, original: Any) -> Guarded:
-        return deliver(self.policy, verdict, item.extraction, original, output_text(original))
+    def _guarded(self, verdicts: list[Verdict], items: list[_Prepared], original: Any) -> Guarded:
+        """What to deliver for one output, or for an output with several choices (each checked): the strictest
+        verdict decides, ``verdicts`` keeps them all."""
+        if len(verdicts) == 1:
+            return deliver(self.policy, verdicts[0], items[0].extraction, original, output_text(original))
+        worst = strictest(verdicts)
+        guarded = deliver(self.policy, worst, items[verdicts.index(worst)].extraction, original, None)
+        return guarded.model_copy(update={"verdicts": tuple(verdicts)})
 
 
 def _unscored(
@@ -430,6 +482,30 @@ def _verifier_error(exc: BaseException, n: int) -> str:
     return f"verifier_error: {type(exc).__name__}: {exc}"
 
 
+def _guarded_stream(guard: Guard, question: str, output: Any) -> Any:
+    """A guarded stream when a wrapped call returned a stream, else ``None`` (check it as an output)."""
+    from .adapters._events import guard_returned_stream, is_stream  # the adapters import this module
+
+    return guard_returned_stream(output, guard, question) if is_stream(output) else None
+
+
+def _refuse_stream(output: Any) -> None:
+    """A stream, or a manager that opens one, cannot be checked as a finished output: refuse it (typed), never
+    deliver it unread."""
+    from .adapters._events import is_stream, is_stream_manager
+
+    if is_stream(output):
+        raise InputError(
+            f"stream_output: a {type(output).__name__} is a stream; apply() checks finished outputs. Wrap the "
+            "call with @guard.wrap (it returns a guarded stream) or use guardrail.adapters.guard_stream"
+        )
+    if is_stream_manager(output):
+        raise InputError(
+            f"stream_output: a {type(output).__name__} opens a stream when entered; open it "
+            "(`with ... as stream:`) and guard the stream with guardrail.adapters.guard_stream"
+        )
+
+
 def _question(get_question: QuestionFrom, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
     try:
         question = get_question(*args, **kwargs)
@@ -450,13 +526,9 @@ def question_from_call(*args: Any, **kwargs: Any) -> str:
         messages = next((a for a in args if isinstance(a, (list, tuple))), None)
     if isinstance(messages, (list, tuple)):
         for message in reversed(messages):
-            if _get(message, "role") == "user":
-                return _content_text(_get(message, "content"))
+            if field_of(message, "role") == "user":
+                return _content_text(field_of(message, "content"))
     return next((a for a in args if isinstance(a, str)), "")
-
-
-def _get(obj: Any, key: str) -> Any:
-    return obj.get(key) if isinstance(obj, Mapping) else getattr(obj, key, None)
 
 
 def _content_text(content: Any) -> str:
@@ -465,7 +537,7 @@ def _content_text(content: Any) -> str:
     if isinstance(content, (list, tuple)):
         return "\n".join(
             t
-            for t in (_get(b, "text") for b in content if _get(b, "type") in ("text", "input_text"))
+            for t in (field_of(b, "text") for b in content if field_of(b, "type") in ("text", "input_text"))
             if isinstance(t, str)
         )
     return ""

@@ -3,16 +3,23 @@
 A model directory holds ``manifest.json`` plus the files it lists (``model.onnx``, ``tokenizer.json``,
 ``config.json``, ...). The runtime refuses to load a directory whose files are missing or whose hashes
 do not match: a tampered or truncated model must fail loudly, never score silently.
+
+Every path in the manifest is relative to the model directory and must stay inside it: absolute paths, ``..``
+and files (or symlinks) that resolve outside the directory are refused before anything is read, so a manifest
+can never make the runtime read, hash or report on a file elsewhere. :func:`load_verified_model` reads each
+file once, hashes those bytes and hands the same bytes back, so what is loaded is exactly what was checked.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from pathlib import Path
-from typing import Any
+import os
+import stat
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import IO, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ._errors import ModelIntegrityError, ModelNotFoundError
 
@@ -31,19 +38,43 @@ class ModelManifest(BaseModel):
     tokenizer_file: str = "tokenizer.json"
     input_format: str  # the guardrail._encoding format the model was trained with
     max_length: int = Field(gt=8)
-    positive_index: int = 1  # logit index of "rationale supports the answer"
+    positive_index: int = Field(default=1, ge=0)  # logit index of "rationale supports the answer"
     temperature: float = Field(default=1.0, gt=0.0)  # temperature scaling fitted on dev
     threshold: float = Field(default=0.5, ge=0.0, le=1.0)  # recommended decision threshold
+    # Items whose answer the reader cannot place (no concluding value, option or verdict found) are scored
+    # 0.5 + unplaced_scale * (p - 0.5): with 0.58 every such score lies in [0.21, 0.79], inside the default
+    # judge band, so a verdict the model cannot ground in the text is escalated or labelled, never confident.
+    unplaced_scale: float = Field(default=0.58, gt=0.0, le=1.0)
     config: dict[str, Any] = Field(default_factory=dict)  # the training config, saved with the export
     metrics: dict[str, Any] = Field(default_factory=dict)
 
+    @field_validator("files")
+    @classmethod
+    def _relative_file_names(cls, files: dict[str, str]) -> dict[str, str]:
+        for name in files:
+            check_relative_path(name)
+        return files
+
+    @field_validator("onnx_file", "tokenizer_file")
+    @classmethod
+    def _relative_file_name(cls, name: str) -> str:
+        return check_relative_path(name)
+
+
+def check_relative_path(name: str) -> str:
+    """``name`` if it is a plain relative path inside the model directory (no absolute path, drive, ``..``,
+    backslash or empty part); raises ``ValueError`` otherwise (pydantic reports it as an invalid manifest)."""
+    posix, windows = PurePosixPath(name), PureWindowsPath(name)
+    if not name or "\\" in name or "\x00" in name or posix.is_absolute() or windows.is_absolute() or windows.drive:
+        raise ValueError(f"model file path {name!r} must be relative to the model directory")
+    if any(part in ("", ".", "..") for part in name.split("/")):
+        raise ValueError(f"model file path {name!r} must not contain '..', '.' or empty parts")
+    return name
+
 
 def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return _sha256_handle(handle)
 
 
 def write_manifest(model_dir: Path, **fields: Any) -> ModelManifest:
@@ -64,25 +95,70 @@ def read_manifest(model_dir: Path) -> ModelManifest:
     if not path.is_file():
         raise ModelNotFoundError(f"no {MANIFEST_NAME} in model directory {model_dir}")
     try:
-        return ModelManifest.model_validate(json.loads(path.read_text(encoding="utf-8")))
+        with _open_inside(Path(model_dir), MANIFEST_NAME) as handle:
+            data = handle.read()
+        return ModelManifest.model_validate(json.loads(data.decode("utf-8")))
     except (ValueError, ValidationError, RecursionError) as exc:  # RecursionError: JSON nested past the parser
         raise ModelIntegrityError(f"invalid manifest {path}: {type(exc).__name__}: {exc}") from exc
 
 
 def load_verified_manifest(model_dir: Path) -> ModelManifest:
-    """Read the manifest and check every listed file exists and matches its sha256."""
+    """Read the manifest and check every listed file exists, lies inside ``model_dir`` and matches its sha256."""
+    return load_verified_model(model_dir)[0]
+
+
+def load_verified_model(model_dir: Path, keep: tuple[str, ...] | None = None) -> tuple[ModelManifest, dict[str, bytes]]:
+    """The manifest and the verified bytes of the files named in ``keep`` (default: the ONNX graph and the
+    tokenizer). Every listed file is read once and its hash checked on the bytes read; the bytes kept are the
+    ones that were hashed, so nothing is reopened by path after the check (no time-of-check/time-of-use gap)."""
+    model_dir = Path(model_dir)
     manifest = read_manifest(model_dir)
-    for relative, expected in manifest.files.items():
-        path = Path(model_dir) / relative
-        if not path.is_file():
-            raise ModelNotFoundError(f"model file listed in manifest is missing: {path}")
-        actual = sha256_file(path)
-        if actual != expected:
-            raise ModelIntegrityError(
-                f"sha256 mismatch for {path}: manifest says {expected[:12]}..., file is {actual[:12]}... "
-                "(the model file was modified or corrupted; refusing to load it)"
-            )
     for required in (manifest.onnx_file, manifest.tokenizer_file):
         if required not in manifest.files:
             raise ModelIntegrityError(f"manifest does not list required file {required!r}")
-    return manifest
+    wanted = set((manifest.onnx_file, manifest.tokenizer_file) if keep is None else keep)
+    kept: dict[str, bytes] = {}
+    for relative, expected in manifest.files.items():
+        with _open_inside(model_dir, relative) as handle:
+            data = handle.read() if relative in wanted else None
+            actual = hashlib.sha256(data).hexdigest() if data is not None else _sha256_handle(handle)
+        if actual != expected:
+            raise ModelIntegrityError(
+                f"sha256 mismatch for {model_dir / relative}: manifest says {expected[:12]}..., file is "
+                f"{actual[:12]}... (the model file was modified or corrupted; refusing to load it)"
+            )
+        if data is not None:
+            kept[relative] = data
+    return manifest, kept
+
+
+def _sha256_handle(handle: IO[bytes]) -> str:
+    digest = hashlib.sha256()
+    while chunk := handle.read(_CHUNK):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _open_inside(model_dir: Path, relative: str) -> IO[bytes]:
+    """``model_dir/relative`` opened for reading, refused unless it is a regular file inside ``model_dir`` once
+    every symlink is resolved. Checked before the file is opened: nothing outside the directory is ever read."""
+    check_relative_path(relative)
+    root = model_dir.resolve()
+    path = model_dir / relative
+    target = path.resolve()
+    if target != root and root not in target.parents:
+        raise ModelIntegrityError(
+            f"model file {relative!r} resolves outside the model directory {model_dir} (a symlink?); refusing it"
+        )
+    try:
+        # O_NOFOLLOW: the resolved path has no symlink left, so one appearing there now is refused, not followed.
+        fd = os.open(target, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0))
+    except FileNotFoundError as exc:
+        raise ModelNotFoundError(f"model file listed in manifest is missing: {path}") from exc
+    except OSError as exc:
+        raise ModelIntegrityError(f"cannot read model file {path}: {exc.strerror or exc}") from exc
+    handle = os.fdopen(fd, "rb")
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        handle.close()
+        raise ModelIntegrityError(f"model file {path} is not a regular file")
+    return handle

@@ -1,7 +1,9 @@
 """The default verifier: a small cross-encoder run with onnxruntime, tokenised with ``tokenizers``.
 
 Loading checks every file's sha256 against the manifest *before* onnxruntime sees the model, so a
-tampered or truncated model is refused (:class:`ModelIntegrityError`), never scored with.
+tampered or truncated model is refused (:class:`ModelIntegrityError`), never scored with. Each file is read
+once: the bytes that were hashed are the bytes handed to onnxruntime and tokenizers (nothing is reopened by
+path after the check). The manifest's ``positive_index`` is checked against the graph's output at load time.
 
 Thread safety: one instance may be shared by any number of threads. ``InferenceSession.run`` is safe to
 call concurrently; encoding reads the tokenizer without mutating it (``_encoding`` keeps its own clean copy).
@@ -9,8 +11,11 @@ call concurrently; encoding reads the tokenizer without mutating it (``_encoding
 
 from __future__ import annotations
 
+import hashlib
 import os
+import threading
 import time
+from collections import OrderedDict
 from bisect import bisect_right
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,9 +25,9 @@ import numpy as np
 import structlog
 
 from . import _encoding
-from ._errors import ModelLoadError, VerifierError
-from ._features import analyse
-from ._manifest import ModelManifest, load_verified_manifest
+from ._errors import ModelIntegrityError, ModelLoadError, VerifierError
+from ._features import AnswerAnalysis, analyse
+from ._manifest import ModelManifest, load_verified_model
 from ._model_store import resolve_model_dir
 from ._steps import split_steps
 from ._types import CheckInput, Opinion
@@ -54,7 +59,8 @@ class OnnxVerifier:
         if threads < 1 or batch_size < 1:
             raise ValueError("threads and batch_size must be at least 1")
         self.model_dir: Path = resolve_model_dir(model_dir)
-        self.manifest: ModelManifest = load_verified_manifest(self.model_dir)
+        self.manifest: ModelManifest
+        self.manifest, verified = load_verified_model(self.model_dir)
         self.batch_size = batch_size
         self.flag_below = max(self.manifest.threshold, 0.5) if flag_below is None else flag_below
         self.max_length = min(max_length or self.manifest.max_length, self.manifest.max_length)
@@ -62,9 +68,13 @@ class OnnxVerifier:
         self.model_id = self.manifest.name
         self.model_version = self.manifest.version
         self._check_format()
-        self._tokenizer = _load_tokenizer(self.model_dir / self.manifest.tokenizer_file)
-        self._session = _load_session(self.model_dir / self.manifest.onnx_file, threads)
+        self._tokenizer = _load_tokenizer(
+            verified.pop(self.manifest.tokenizer_file), self.model_dir / self.manifest.tokenizer_file
+        )
+        self._session = _load_session(verified.pop(self.manifest.onnx_file), self.model_dir / self.manifest.onnx_file,
+                                      threads)
         self._input_names = _check_inputs(self._session, self.model_dir)
+        _check_outputs(self._session, self.manifest, self.model_dir, self._input_names)
 
     def _check_format(self) -> None:
         if self.manifest.input_format not in _encoding.INPUT_FORMATS:
@@ -87,11 +97,14 @@ class OnnxVerifier:
         if not items:
             return np.zeros(0, dtype=np.float64)
         try:
-            batch = _encoding.encode_batch(self._tokenizer, items, self.max_length, self.manifest.input_format)
+            batch, analyses = _encoding.encode_batch_analysed(
+                self._tokenizer, items, self.max_length, self.manifest.input_format
+            )
             logits = self._session.run(None, {name: batch[name] for name in self._input_names})[0]
         except Exception as exc:  # onnxruntime raises its own exception types; callers get one typed error
             raise VerifierError(f"{self.name} failed on a batch of {len(items)}: {exc}") from exc
-        return _softmax_positive(logits, self.manifest.temperature, self.manifest.positive_index)
+        probs = _softmax_positive(logits, self.manifest.temperature, self.manifest.positive_index)
+        return shrink_unplaced(probs, analyses, self.manifest.unplaced_scale)
 
     def _score_batch(self, items: Sequence[CheckInput]) -> list[Opinion]:
         started = time.perf_counter()
@@ -158,6 +171,13 @@ def _map_steps(indices: list[int], tail: str, offset: int, item: CheckInput) -> 
     return tuple(sorted(mapped))
 
 
+def shrink_unplaced(probs: np.ndarray, analyses: Sequence[AnswerAnalysis], scale: float) -> np.ndarray:
+    """Pull the scores of items whose answer the reader could not place toward 0.5 (see the manifest's
+    ``unplaced_scale``): the model has no grounded match signal there, so its score must not be confident."""
+    unplaced = np.fromiter((a.agrees is None for a in analyses), dtype=bool, count=len(analyses))
+    return np.where(unplaced, 0.5 + scale * (probs - 0.5), probs)
+
+
 def _softmax_positive(logits: Any, temperature: float, positive_index: int) -> np.ndarray:
     scaled = np.asarray(logits, dtype=np.float64) / temperature
     scaled -= scaled.max(axis=1, keepdims=True)
@@ -165,16 +185,18 @@ def _softmax_positive(logits: Any, temperature: float, positive_index: int) -> n
     return exp[:, positive_index] / exp.sum(axis=1)
 
 
-def _load_tokenizer(path: Path) -> Any:
+def _load_tokenizer(data: bytes, path: Path) -> Any:
+    """The tokenizer from the verified bytes of ``path`` (named in errors only; never reopened)."""
     from tokenizers import Tokenizer
 
     try:
-        return Tokenizer.from_file(str(path))
+        return Tokenizer.from_str(data.decode("utf-8"))
     except Exception as exc:  # tokenizers raises a bare Exception on malformed JSON
         raise ModelLoadError(f"could not load tokenizer {path}: {exc}") from exc
 
 
-def _load_session(path: Path, threads: int) -> Any:
+def _load_session(data: bytes, path: Path, threads: int) -> Any:
+    """An onnxruntime session on the verified bytes of ``path`` (named in errors only; never reopened)."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -184,7 +206,7 @@ def _load_session(path: Path, threads: int) -> Any:
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.log_severity_level = 3  # onnxruntime warnings would go straight to the host's stderr
     try:
-        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        return ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
     except Exception as exc:
         raise ModelLoadError(f"onnxruntime could not load {path}: {exc}") from exc
 
@@ -196,3 +218,89 @@ def _check_inputs(session: Any, model_dir: Path) -> tuple[str, ...]:
     if unknown or "input_ids" not in names:
         raise ModelLoadError(f"model in {model_dir} declares unsupported inputs {names}")
     return names
+
+
+def _check_outputs(session: Any, manifest: ModelManifest, model_dir: Path, input_names: tuple[str, ...]) -> None:
+    """The first output must be (batch, labels) logits with at least two labels, and the manifest's
+    ``positive_index`` one of them: a manifest that does not fit its graph is refused now, not on every check."""
+    outputs = session.get_outputs()
+    shape = list(outputs[0].shape) if outputs else []
+    if len(shape) != 2:
+        raise ModelIntegrityError(f"model in {model_dir} must output (batch, labels) logits, declares shape {shape}")
+    labels = shape[1]
+    if not isinstance(labels, int) or labels < 1:  # a symbolic label axis: ask the graph once
+        probe = {name: np.zeros((1, 2), dtype=np.int64) for name in input_names}
+        probe["input_ids"][0, 0] = 1
+        if "attention_mask" in probe:
+            probe["attention_mask"][:] = 1
+        try:
+            labels = int(np.asarray(session.run(None, probe)[0]).shape[-1])
+        except Exception as exc:
+            raise ModelLoadError(f"model in {model_dir} failed on a probe input: {exc}") from exc
+    if labels < 2 or manifest.positive_index >= labels:
+        raise ModelIntegrityError(
+            f"manifest in {model_dir} names positive_index {manifest.positive_index}, but the model outputs "
+            f"{labels} label(s); positive_index must be in 0..{labels - 1} with at least 2 labels"
+        )
+
+
+# --- one loaded verifier per model directory ---------------------------------------------------------------
+
+_SHARED_MAX = 4  # model directories (x options) kept loaded; the least recently used is dropped beyond that
+_shared: OrderedDict[tuple[Any, ...], tuple[OnnxVerifier, tuple[Any, ...]]] = OrderedDict()
+_shared_lock = threading.Lock()
+
+
+def shared_verifier(model_dir: str | os.PathLike[str] | None = None, **options: Any) -> OnnxVerifier:
+    """The :class:`OnnxVerifier` for ``model_dir`` (default: the shipped model) and ``options``, loaded once
+    and shared by every caller: what ``Guard()`` uses, so a Guard per call does not re-hash and reload the model.
+
+    The cache is keyed by the resolved directory, the sha256 of its manifest (which holds every file's hash)
+    and the options; an entry is reused only while every file in the directory keeps the size, mtime and inode
+    it had when it was loaded, so a changed directory is verified and loaded again. At most ``_SHARED_MAX``
+    entries (least recently used dropped); thread-safe (a model is loaded once even when many threads ask).
+    """
+    root = resolve_model_dir(model_dir).resolve()
+    digest = _manifest_digest(root)
+    if digest is None:  # no readable manifest: the verifier says what is wrong (nothing to cache)
+        return OnnxVerifier(root, **options)
+    key = (str(root), digest, tuple(sorted(options.items())))
+    with _shared_lock:
+        entry = _shared.get(key)
+        stats = _dir_stats(root)
+        if entry is not None and entry[1] == stats:
+            _shared.move_to_end(key)
+            return entry[0]
+        verifier = OnnxVerifier(root, **options)  # raises like a direct load; failures are not cached
+        _shared[key] = (verifier, stats)  # stats from before the load: a file changed during it reloads next time
+        _shared.move_to_end(key)
+        while len(_shared) > _SHARED_MAX:
+            _shared.popitem(last=False)
+        return verifier
+
+
+def _manifest_digest(root: Path) -> str | None:
+    from ._manifest import MANIFEST_NAME
+
+    try:  # never follow a symlinked manifest here: loading decides about it
+        fd = os.open(root / MANIFEST_NAME, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0))
+        with os.fdopen(fd, "rb") as handle:
+            return hashlib.sha256(handle.read()).hexdigest()
+    except OSError:
+        return None
+
+
+def _dir_stats(root: Path) -> tuple[Any, ...]:
+    """(path, size, mtime, inode) of every file under ``root`` (symlinks followed to their target)."""
+    stats = []
+    for folder, _dirs, files in os.walk(root):
+        for name in sorted(files):
+            path = os.path.join(folder, name)
+            try:
+                info = os.stat(path)
+            except OSError:
+                stats.append((path, None))
+                continue
+            stats.append((path, info.st_size, info.st_mtime_ns, info.st_ino))
+    return tuple(sorted(stats, key=lambda entry: entry[0]))
+

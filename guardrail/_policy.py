@@ -16,19 +16,25 @@ Two cases have no score:
   ``fail_open`` delivers with ``fail_open_action`` (default ``label``: it really was not verified),
   ``fail_closed`` blocks.
 
+An incomplete output (a stream that was interrupted, an output the provider cut at its length limit) is
+checked as far as it goes but never passed on its score: it gets the stricter of its scored action and the
+``on_error`` action (:meth:`Policy.incomplete_action`).
+
 Every verdict carries at least one reason. A reason is ``"<code>"`` or ``"<code>: <human text>"``; codes:
 ``consistent``, ``unverified``, ``low_consistency``, ``inconsistent``, ``no_answer_found``,
-``input_error``, ``verifier_error`` (plus whatever the verifiers add).
+``input_error``, ``verifier_error``, ``rationale_redacted``, ``partly_redacted``, ``stream_interrupted``,
+``output_truncated`` (plus whatever the verifiers add).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ._errors import OutputBlocked
-from ._types import Action, Extraction, Guarded, Verdict
+from ._types import INCOMPLETE, Action, Extraction, Guarded, Verdict, reason_code
 
 _CODES = {
     Action.PASS: "consistent",
@@ -83,6 +89,40 @@ class Policy(BaseModel):
 
     def no_rationale_action(self) -> Action:
         return self.no_rationale if self.no_rationale is not None else self.error_action()
+
+    def incomplete_action(self, action: Action) -> Action:
+        """The action for an incomplete output (interrupted stream, truncated output) that would get ``action``:
+        what arrived may not be what the model meant to say, so it never passes on its score; it follows
+        ``on_error`` (``fail_closed`` blocks, ``fail_open`` gives ``fail_open_action``), or ``action`` when that
+        is stricter."""
+        return stricter(action, self.error_action())
+
+
+_SEVERITY = {Action.PASS: 0, Action.LABEL: 1, Action.ANNOTATE: 2, Action.BLOCK: 3}
+
+
+def stricter(first: Action, second: Action) -> Action:
+    """The stricter of two actions (pass < label < annotate < block)."""
+    return first if _SEVERITY[first] >= _SEVERITY[second] else second
+
+
+def with_output_reasons(policy: Policy, verdict: Verdict, reasons: Sequence[str]) -> Verdict:
+    """``verdict`` carrying ``reasons`` about the output itself (those whose code it lacks, after its own).
+    An incomplete output (``stream_interrupted``, ``output_truncated``) gets :meth:`Policy.incomplete_action`."""
+    codes = {reason_code(reason) for reason in verdict.reasons}
+    extra = tuple(reason for reason in reasons if reason_code(reason) not in codes)
+    action = verdict.action
+    if any(reason_code(reason) in INCOMPLETE for reason in reasons):
+        action = policy.incomplete_action(action)
+    if not extra and action is verdict.action:
+        return verdict
+    return verdict.model_copy(update={"reasons": verdict.reasons + extra, "action": action})
+
+
+def strictest(verdicts: Sequence[Verdict]) -> Verdict:
+    """The verdict with the strictest action (the first of equals): one verdict for an output with several
+    candidates, which is no better than its worst one."""
+    return max(verdicts, key=lambda verdict: _SEVERITY[verdict.action])  # max keeps the first of equals
 
 
 def render(policy: Policy, verdict: Verdict, extraction: Extraction | None, text: str | None) -> str | None:

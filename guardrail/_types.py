@@ -16,6 +16,20 @@ _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
 Probability = Field(ge=0.0, le=1.0)
 
+# Reason codes that describe the output itself (found while extracting it, or by an adapter), stated once.
+# A reason is "<code>" or "<code>: <human text>".
+RATIONALE_REDACTED = "rationale_redacted"  # all of the reasoning was redacted: nothing to verify
+PARTLY_REDACTED = "partly_redacted"  # some reasoning blocks were redacted: only the readable part was checked
+STREAM_INTERRUPTED = "stream_interrupted"  # the stream ended early or raised: the answer may be incomplete
+OUTPUT_TRUNCATED = "output_truncated"  # the provider cut the output at a length limit (max_tokens, length)
+# An output with one of these is incomplete: whatever its score, it is never passed (see Policy.incomplete_action).
+INCOMPLETE = frozenset({STREAM_INTERRUPTED, OUTPUT_TRUNCATED})
+
+
+def reason_code(reason: str) -> str:
+    """The code of a reason (``"<code>"`` or ``"<code>: <text>"``)."""
+    return reason.split(":", 1)[0]
+
 
 class Action(str, Enum):
     """What the policy does with an output."""
@@ -51,6 +65,9 @@ class Extraction(BaseModel):
     answer: str | None  # None: no recognisable answer
     steps: tuple[Step, ...] = ()
     format: str  # which extractor matched, e.g. "think_tags", "boxed", "json", "custom", "none"
+    # reasons about the output itself that the verdict must carry, e.g. "partly_redacted: ...",
+    # "output_truncated: ..." (an incomplete output is never passed, whatever its score)
+    reasons: tuple[str, ...] = ()
 
 
 class CheckInput(BaseModel):
@@ -113,5 +130,6 @@ class Guarded(BaseModel):
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
     output: Any  # what to deliver: the original, a labelled/annotated rendering, or the fallback
     original: Any  # exactly what the wrapped call returned; never lost
-    verdict: Verdict
+    verdict: Verdict  # with several candidates (OpenAI ``n>1``, several sequences): the strictest of ``verdicts``
     display: str | None = None  # human-readable rendering for label / annotate
+    verdicts: tuple[Verdict, ...] = ()  # one per candidate, in order, when the output held several (else empty)

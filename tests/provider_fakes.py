@@ -48,35 +48,60 @@ def sse(events: Iterable[dict[str, Any]], *, named: bool = True) -> bytes:
     return "".join(lines).encode()
 
 
-def openai_completion(content: str | None, **message_extra: Any) -> dict[str, Any]:
+def openai_completion(content: str | None, *, finish_reason: str = "stop", **message_extra: Any) -> dict[str, Any]:
     message = {"role": "assistant", "content": content, **message_extra}
     return {
         "id": "chatcmpl-test",
         "object": "chat.completion",
         "created": 1700000000,
         "model": "test-model",
-        "choices": [{"index": 0, "message": message, "finish_reason": "stop", "logprobs": None}],
+        "choices": [{"index": 0, "message": message, "finish_reason": finish_reason, "logprobs": None}],
         "usage": {"prompt_tokens": 10, "completion_tokens": 20, "total_tokens": 30},
     }
 
 
-def openai_chunks(deltas: Sequence[dict[str, Any]], *, complete: bool = True) -> list[dict[str, Any]]:
+def openai_choices(*messages: dict[str, Any], finish_reason: str = "stop") -> dict[str, Any]:
+    """A completion with one choice per message (``n=len(messages)``); each message is ``{"content", ...}``."""
+    body = openai_completion(None)
+    body["choices"] = [
+        {"index": i, "message": {"role": "assistant", **m}, "finish_reason": finish_reason, "logprobs": None}
+        for i, m in enumerate(messages)
+    ]
+    return body
+
+
+def openai_chunks(
+    deltas: Sequence[dict[str, Any]], *, complete: bool = True, finish: str = "stop", index: int = 0
+) -> list[dict[str, Any]]:
     """One chunk per delta (``{"content": ...}`` / ``{"reasoning_content": ...}``), then a finish chunk."""
 
-    def chunk(delta: dict[str, Any], finish: str | None) -> dict[str, Any]:
+    def chunk(delta: dict[str, Any], finish_reason: str | None) -> dict[str, Any]:
         return {
             "id": "chatcmpl-test",
             "object": "chat.completion.chunk",
             "created": 1700000000,
             "model": "test-model",
-            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+            "choices": [{"index": index, "delta": delta, "finish_reason": finish_reason}],
         }
 
     chunks = [chunk({"role": "assistant", "content": ""}, None)]
     chunks += [chunk(delta, None) for delta in deltas]
     if complete:
-        chunks.append(chunk({}, "stop"))
+        chunks.append(chunk({}, finish))
     return chunks
+
+
+def with_stop_reason(events: list[dict[str, Any]], stop_reason: str) -> list[dict[str, Any]]:
+    """Anthropic stream events whose ``message_delta`` carries ``stop_reason`` (e.g. ``max_tokens``)."""
+    return [
+        {**e, "delta": {**e["delta"], "stop_reason": stop_reason}} if e["type"] == "message_delta" else e
+        for e in events
+    ]
+
+
+def anthropic_error_event(kind: str = "overloaded_error", message: str = "Overloaded") -> dict[str, Any]:
+    """The ``event: error`` the Messages API sends mid-stream (e.g. when overloaded)."""
+    return {"type": "error", "error": {"type": kind, "message": message}}
 
 
 def openai_sse(chunks: Sequence[dict[str, Any]], *, done: bool = True) -> bytes:

@@ -16,7 +16,7 @@ from provider_fakes import FixedVerifier, RecordingHandler, anthropic_client, an
 
 import guardrail
 from guardrail import Action, Guard, Guarded, OutputBlocked, Policy
-from guardrail.adapters import RATIONALE_REDACTED, guard_anthropic
+from guardrail.adapters import PARTLY_REDACTED, RATIONALE_REDACTED, guard_anthropic
 
 QUESTION = "A box holds 6 rows of 7 eggs. How many eggs?"
 THINKING = "There are 6 rows.\nEach row has 7 eggs.\n6 * 7 = 42."
@@ -111,6 +111,21 @@ def test_redacted_thinking_only_gets_the_no_rationale_policy_without_scoring():
     assert verdict.reasons[0].startswith(RATIONALE_REDACTED)
     assert guarded.output.content[0] == guarded.original.content[0]  # redacted block passed back unchanged
     assert guarded.output.content[1].text.startswith("[Stated reasoning, not verified]")
+
+
+def test_partly_redacted_thinking_is_scored_and_the_verdict_says_so():
+    body = anthropic_message(
+        [
+            {"type": "thinking", "thinking": THINKING, "signature": "sig=="},
+            {"type": "redacted_thinking", "data": "EncryptedOpaque=="},
+            {"type": "text", "text": "Final answer: 42"},
+        ]
+    )
+    client, verifier, guard = make(body, 0.95)
+    guarded = guard_anthropic(client, guard)(**REQUEST)
+    assert verifier.seen[0].rationale == THINKING  # the readable part is checked
+    assert guarded.verdict.action is Action.PASS
+    assert [r.split(":")[0] for r in guarded.verdict.reasons] == ["consistent", PARTLY_REDACTED]
 
 
 def test_redacted_thinking_under_fail_closed_blocks():

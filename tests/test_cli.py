@@ -7,17 +7,19 @@ import json
 import os
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
-from guardrail._cli import Progress, main, parse_line
+from guardrail._cli import RECORD_KEYS, Progress, main, parse_line
 
 pytestmark = pytest.mark.slow  # uses the exported tiny model
 
 REPO = Path(__file__).resolve().parents[1]
 Q = "Tom has 3 apples and buys 4 more. How many?"
+CODES = {"pass": "consistent", "label": "unverified", "annotate": "low_consistency", "block": "inconsistent"}
 
 
 @pytest.fixture(autouse=True)
@@ -67,10 +69,15 @@ def test_score_garbage_file_in_process(tiny_model_dir, tmp_path, capsys):
     records = _records(out.read_text(encoding="utf-8"))
     assert [r["id"] for r in records] == ids
     by_id = {r["id"]: r for r in records}
+    assert all(tuple(r) == RECORD_KEYS for r in records)  # one record shape, errors included
     for good in ("good", 42, "last"):
-        assert 0.0 <= by_id[good]["consistency"] <= 1.0
+        score = by_id[good]["consistency"]
+        assert 0.0 <= score <= 1.0 and by_id[good]["error"] is None
         assert by_id[good]["decided_by"] == ["onnx:tiny-test"] and by_id[good]["answer_found"]
-        assert by_id[good]["action"] in ("pass", "label", "annotate", "block") and by_id[good]["reasons"]
+        # The README's table for the default policy, restated here so the test can catch a wrong mapping.
+        expected = "pass" if score >= 0.8 else "label" if score >= 0.5 else "annotate" if score >= 0.2 else "block"
+        assert by_id[good]["action"] == expected, (good, score)
+        assert by_id[good]["reasons"][0].split(":")[0] == CODES[expected]
     for bad, code in [
         ("bad-utf8", "not_utf8"),
         ("line-6", "invalid_json"),
@@ -85,7 +92,13 @@ def test_score_garbage_file_in_process(tiny_model_dir, tmp_path, capsys):
         assert by_id[bad]["action"] == "label" and by_id[bad]["reasons"]
     assert by_id["empty"]["reasons"][0].startswith("no_answer_found")
     assert by_id["line-11"]["reasons"][0].startswith("no_answer_found")
-    assert capsys.readouterr().err == ""  # not a terminal: no progress bar, no noise
+    actions = Counter(r["action"] for r in records)
+    errors = sum(r["error"] is not None for r in records)
+    # Not a terminal: no progress bar, no noise; one closing summary line.
+    assert capsys.readouterr().err == (
+        f"guardrail: {len(ids)} records: pass {actions['pass']}, label {actions['label']}, "
+        f"annotate {actions['annotate']}, block {actions['block']}; {errors} with errors\n"
+    )
 
 
 def test_score_fail_closed_blocks_bad_lines(tiny_model_dir, tmp_path, capsys):
@@ -116,7 +129,8 @@ def test_score_claude_fallback_without_key_says_so_once(tiny_model_dir, tmp_path
     captured = capsys.readouterr()
     assert [r["id"] for r in _records(captured.out)] == ids
     lines = captured.err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("claude judge off: ") and "ONNX verifier only" in lines[0]
+    assert len(lines) == 2 and lines[0].startswith("claude judge off: ") and "ONNX verifier only" in lines[0]
+    assert lines[1].startswith(f"guardrail: {len(ids)} records: ")
 
 
 def test_score_stdin(tiny_model_dir, capsys, monkeypatch):

@@ -211,3 +211,106 @@ def test_step_numbers_too_long_to_be_step_numbers_do_not_raise():
     # int() refuses digit strings over 4,300 characters; such a "step number" is no step number
     steps = split_steps(f"Step 1: start. Step {'9' * 5000}: go. Step 2: stop.")
     assert steps[0].text.startswith("Step 1: start.") and steps[-1].text == "Step 2: stop."
+
+
+# --- provider shapes as dicts and as SDK objects go through the same code (issue 15, item 10) ---------------
+
+OPENAI_MESSAGE = {"role": "assistant", "content": "So 7 apples.\nFinal answer: 7", "reasoning_content": "3 + 4 = 7."}
+OPENAI_COMPLETION = {
+    "id": "c",
+    "object": "chat.completion",
+    "created": 0,
+    "model": "m",
+    "choices": [{"index": 0, "message": OPENAI_MESSAGE, "finish_reason": "stop"}],
+}
+ANTHROPIC_MESSAGE = {
+    "id": "msg",
+    "type": "message",
+    "role": "assistant",
+    "model": "claude",
+    "content": [
+        {"type": "thinking", "thinking": "3 + 4 = 7.", "signature": "sig"},
+        {"type": "text", "text": "So 7 apples.\nFinal answer: 7"},
+    ],
+    "stop_reason": "end_turn",
+    "stop_sequence": None,
+    "usage": {"input_tokens": 1, "output_tokens": 1},
+}
+
+
+def _sdk_objects():
+    from anthropic.types import Message
+    from openai.types.chat import ChatCompletion, ChatCompletionMessage
+
+    return {
+        "openai_completion": ChatCompletion.model_validate(OPENAI_COMPLETION),
+        "openai_choice": ChatCompletion.model_validate(OPENAI_COMPLETION).choices[0],
+        "openai_message": ChatCompletionMessage.model_validate(OPENAI_MESSAGE),
+        "anthropic_message": Message.model_validate(ANTHROPIC_MESSAGE),
+    }
+
+
+@pytest.mark.parametrize(
+    ("shape", "as_dict"),
+    [
+        ("openai_completion", OPENAI_COMPLETION),
+        ("openai_choice", OPENAI_COMPLETION["choices"][0]),
+        ("openai_message", OPENAI_MESSAGE),
+        ("anthropic_message", ANTHROPIC_MESSAGE),
+    ],
+)
+def test_a_provider_dict_extracts_like_the_sdk_object_of_the_same_shape(shape, as_dict):
+    pytest.importorskip("anthropic")
+    pytest.importorskip("openai")
+    from_dict, from_object = extract(as_dict), extract(_sdk_objects()[shape])
+    assert from_dict == from_object
+    assert (from_dict.rationale, from_dict.answer) == ("3 + 4 = 7.", "7")
+
+
+@pytest.mark.parametrize("field", ["reasoning_content", "reasoning"])
+def test_a_bare_message_dict_with_either_reasoning_field(field):
+    found = extract({"role": "assistant", "content": "Final answer: 7", field: "3 + 4 = 7."})
+    assert (found.rationale, found.answer, found.format) == ("3 + 4 = 7.", "7", "openai_reasoning")
+    assert extract({"content": "Final answer: 7", field: "3 + 4 = 7."}).answer == "7"  # no role: still a message
+
+
+def test_plain_reasoning_answer_dicts_are_still_records_not_messages():
+    assert extract({"reasoning": "3 + 4 = 7.", "answer": 7}).answer == "7"
+    assert extract({"role": "solver", "rationale": "3 + 4 = 7.", "answer": "7"}).format == "json"
+
+
+def test_a_guard_scores_provider_dicts_including_a_jsonl_output_field():
+    from runtime_fakes import FixedVerifier
+
+    from guardrail import Action, Guard
+
+    fake = FixedVerifier(0.9)
+    items = [{"id": str(i), "question": "3 + 4?", "output": o} for i, o in enumerate(
+        [OPENAI_COMPLETION, OPENAI_MESSAGE, ANTHROPIC_MESSAGE]
+    )]
+    verdicts = Guard(fake).check_many(items)
+    assert [v.action for v in verdicts] == [Action.PASS] * 3
+    assert [(i.rationale, i.answer) for i in fake.calls[0]] == [("3 + 4 = 7.", "7")] * 3
+
+
+def test_multiple_choices_are_not_silently_reduced_to_the_first():
+    two = {**OPENAI_COMPLETION, "choices": [OPENAI_COMPLETION["choices"][0]] * 2}
+    with pytest.raises(InputError, match="multiple_choices"):
+        extract(two)
+
+
+# --- partly redacted thinking (item 13) ---------------------------------------------------------------------
+
+
+def test_partly_redacted_thinking_is_checked_and_says_so():
+    message = {
+        "content": [
+            {"type": "thinking", "thinking": "3 + 4 = 7.", "signature": "s"},
+            {"type": "redacted_thinking", "data": "Opaque=="},
+            {"type": "text", "text": "Final answer: 7"},
+        ]
+    }
+    found = extract(message)
+    assert (found.rationale, found.answer) == ("3 + 4 = 7.", "7")
+    assert [r.split(":")[0] for r in found.reasons] == ["partly_redacted"]
+    assert extract({"content": message["content"][::2]}).reasons == ()  # nothing redacted: no reason

@@ -138,9 +138,10 @@ def test_check_many_preserves_order_ids_and_batches_once():
         "input_error",
         "input_error",
         "input_error",
-        "no_answer_found",
+        "input_error",  # a rationale without an answer is an input error, not "no answer found"
     ]
     assert "not_utf8" in verdicts[2].reasons[0] and "missing_field: question" in verdicts[5].reasons[0]
+    assert "missing_field: answer" in verdicts[7].reasons[0]
 
 
 def test_oversized_input_is_a_verdict_not_a_crash():
@@ -364,11 +365,13 @@ def test_guard_argument_validation():
 
 def test_verdict_log_has_no_user_text_by_default():
     with structlog.testing.capture_logs() as logs:
-        Guard(FixedVerifier(0.3)).check("secret question", "secret reasoning\n#### 42", id="k")
+        Guard(FixedVerifier(0.3)).check("secret question", "secret reasoning\n#### 4217", id="k")
     (event,) = [e for e in logs if e["event"] == "guardrail.verdict"]
     assert event["id"] == "k" and event["action"] == "annotate" and event["consistency"] == 0.3
     assert event["decided_by"] == ["fake"] and event["answer_found"] is True and "latency_ms" in event
-    assert "secret" not in repr(event) and "42" not in repr(event)
+    # the timing is a number that could contain any digits: look for the answer in everything else
+    logged = repr({key: value for key, value in event.items() if key != "latency_ms"})
+    assert "secret" not in logged and "4217" not in logged
 
 
 def test_verdict_log_with_text_opt_in():
@@ -453,3 +456,40 @@ def test_answer_without_rationale_is_not_scored_and_follows_the_no_rationale_pol
     assert open_verdict.action is Action.LABEL and open_verdict.consistency is None
     assert open_verdict.reasons[0].startswith("no_rationale")
     assert closed.action is Action.BLOCK and explicit.action is Action.PASS
+
+
+# --- ambiguous and incomplete API inputs (issue 15, item 11) --------------------------------------------------
+
+
+def test_an_output_and_a_rationale_answer_together_are_ambiguous_not_silently_resolved():
+    fake = FixedVerifier(0.9)
+    guard = Guard(fake)
+    for kwargs in ({"rationale": "3 + 4 = 7."}, {"answer": "8"}, {"rationale": "3 + 4 = 7.", "answer": "8"}):
+        verdict = guard.check(Q, OUT, **kwargs)
+        assert verdict.reasons[0].startswith("input_error: ambiguous_input") and verdict.action is Action.LABEL
+    [verdict] = guard.check_many([{"question": Q, "output": OUT, "rationale": "r", "answer": "8"}])
+    assert verdict.reasons[0].startswith("input_error: ambiguous_input")
+    assert Guard(fake, policy=Policy(on_error="fail_closed")).check(Q, OUT, answer="8").action is Action.BLOCK
+    assert fake.calls == []  # neither reading was scored
+
+
+def test_a_rationale_without_an_answer_is_an_input_error_not_no_answer():
+    verdict = Guard(FixedVerifier(0.9)).check(Q, rationale="3 + 4 = 7.")
+    assert verdict.reasons[0].startswith("input_error: missing_field: answer")
+
+
+# --- partly redacted thinking (item 13) -----------------------------------------------------------------------
+
+
+def test_partly_redacted_thinking_gets_a_reason_on_the_verdict():
+    message = {
+        "content": [
+            {"type": "thinking", "thinking": "3 + 4 = 7.", "signature": "s"},
+            {"type": "redacted_thinking", "data": "Opaque=="},
+            {"type": "text", "text": "#### 7"},
+        ]
+    }
+    verdict = Guard(FixedVerifier(0.9)).check(Q, message)
+    assert verdict.action is Action.PASS  # the readable part was checked and supports the answer
+    assert [r.split(":")[0] for r in verdict.reasons] == ["consistent", "partly_redacted"]
+

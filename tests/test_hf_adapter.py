@@ -10,9 +10,10 @@ import pytest
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 from provider_fakes import FixedVerifier  # noqa: E402
+from runtime_fakes import MappedVerifier  # noqa: E402
 
-from guardrail import Action, Guard, Guarded, OutputBlocked, Policy, Verdict  # noqa: E402
-from verifier_training.hf_adapter import guard_generate, guard_pipeline  # noqa: E402
+from guardrail import Action, Guard, Guarded, OutputBlocked, Policy  # noqa: E402
+from verifier_training.hf_adapter import generate_text, guard_generate, guard_pipeline  # noqa: E402
 from verifier_training.tiny import build_tiny_gpt2, forced_generation  # noqa: E402
 
 PROMPT = "Q: what is 6 * 7 ?"
@@ -86,18 +87,51 @@ def test_pipeline_block_with_fallback(pipe, tokenizer):
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_free_running_random_model_always_gets_a_verdict(model, tokenizer, seed):
+def test_free_running_random_model_is_checked_like_any_output(model, tokenizer, seed):
+    """Whatever a random model says, the adapter decodes only the new tokens, splits and scores them exactly
+    as the runtime does for that text, and delivers what the verdict says (never the raw text on non-pass)."""
+    options = {"do_sample": True, "max_new_tokens": 12, "pad_token_id": tokenizer.pad_token_id}
     torch.manual_seed(seed)
-    generate = guard_generate(
-        model,
-        tokenizer,
-        Guard(verifier=FixedVerifier(0.9), policy=Policy(block_mode="fallback")),
-        do_sample=True,
-        max_new_tokens=12,
-        pad_token_id=tokenizer.pad_token_id,
+    expected_text = generate_text(model, tokenizer, PROMPT, **options)
+    verifier = FixedVerifier(0.9)
+    policy = Policy(block_mode="fallback")
+    torch.manual_seed(seed)
+    guarded = guard_generate(model, tokenizer, Guard(verifier=verifier, policy=policy), **options)(PROMPT)
+
+    assert guarded.original == expected_text and not guarded.original.startswith(PROMPT)  # new tokens only
+    reference_verifier = FixedVerifier(0.9)
+    reference = Guard(verifier=reference_verifier, policy=policy).check(PROMPT, guarded.original)
+    assert (guarded.verdict.action, guarded.verdict.reasons, guarded.verdict.answer_found) == (
+        reference.action,
+        reference.reasons,
+        reference.answer_found,
     )
-    guarded = generate(PROMPT)
-    assert isinstance(guarded.verdict, Verdict) and isinstance(guarded.original, str)
+    assert [(i.question, i.rationale, i.answer) for i in verifier.seen] == [
+        (i.question, i.rationale, i.answer) for i in reference_verifier.seen
+    ]
+    if guarded.verdict.action is Action.PASS:
+        assert guarded.output == guarded.original
+    else:
+        assert guarded.output != guarded.original and policy.label_text in guarded.output
+
+
+def test_every_returned_sequence_is_checked():
+    def two_sequences(prompt, **kwargs):  # num_return_sequences=2
+        return [
+            {"generated_text": prompt + " <think> 6 * 7 = 42 </think> Final answer: 42"},
+            {"generated_text": prompt + " <think> 6 * 7 = 42 </think> Final answer: 41"},
+        ]
+
+    verifier = MappedVerifier(lambda item: 0.95 if item.answer == "42" else 0.05)
+    guard = Guard(verifier=verifier, policy=Policy(block_mode="fallback", fallback_text="Withheld."))
+    guarded = guard_pipeline(two_sequences, guard)(PROMPT)
+    assert sorted(i.answer for batch in verifier.calls for i in batch) == ["41", "42"]
+    assert [v.action for v in guarded.verdicts] == [Action.PASS, Action.BLOCK]
+    assert guarded.verdict.action is Action.BLOCK
+    first, second = (seq["generated_text"] for seq in guarded.output)
+    assert first.endswith("Final answer: 42") and second == PROMPT + "Withheld."
+    with pytest.raises(OutputBlocked):
+        guard_pipeline(two_sequences, Guard(verifier=verifier))(PROMPT)
 
 
 def test_chat_shaped_pipeline_output_rewrites_the_last_assistant_turn():

@@ -11,6 +11,7 @@ import pytest
 
 from guardrail._features import analyse, format_number, normalise_answer, numbers_in, parse_number
 from verifier_training import data
+from verifier_training.cli import build_parser
 from verifier_training.perturb import (
     PerturbConfig,
     arith,
@@ -298,13 +299,20 @@ def test_circular_uses_prmbench_process_when_there_is_one() -> None:
 # ------------------------------------------------------------------------------------------------ pipeline
 
 
-def _run_smoke(tmp: Path) -> Path:
-    data.run(argparse.Namespace(config=str(CONFIGS / "data_smoke.json"), out=str(tmp / "base"), extra=[]))
-    from verifier_training import perturb
+def _stage_args(*argv: str) -> argparse.Namespace:
+    """The stage's arguments as ``verifier-train`` parses them (every flag, with its default), so a test
+    cannot drift from the CLI when a stage gains a flag. ``func`` runs the stage without ``main``'s logging
+    setup, which would point the log at this test's captured stderr."""
+    return build_parser().parse_args(list(argv))
 
-    perturb.run(
-        argparse.Namespace(config=str(CONFIGS / "perturb_smoke.json"), input=str(tmp / "base"), out=str(tmp / "out"))
+
+def _run_smoke(tmp: Path) -> Path:
+    args = _stage_args("data", "--config", str(CONFIGS / "data_smoke.json"), "--out", str(tmp / "base"))
+    assert args.func is data.run and args.func(args) == 0
+    args = _stage_args(
+        "perturb", "--config", str(CONFIGS / "perturb_smoke.json"), "--in", str(tmp / "base"), "--out", str(tmp / "out")
     )
+    assert args.func(args) == 0
     return tmp / "out"
 
 

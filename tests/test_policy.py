@@ -86,3 +86,37 @@ def test_annotation_ignores_out_of_range_steps_and_missing_score():
 @pytest.mark.parametrize("action", [Action.PASS, Action.BLOCK])
 def test_no_rendering_for_pass_and_block(action):
     assert render(Policy(), _verdict(action), EXTRACTION, "t") is None
+
+
+@pytest.mark.parametrize(
+    ("policy", "scored", "expected"),
+    [
+        (Policy(), Action.PASS, Action.LABEL),  # fail_open: fail_open_action
+        (Policy(fail_open_action="annotate"), Action.PASS, Action.ANNOTATE),
+        (Policy(on_error="fail_closed"), Action.PASS, Action.BLOCK),
+        (Policy(), Action.ANNOTATE, Action.ANNOTATE),  # never looser than the score
+        (Policy(), Action.BLOCK, Action.BLOCK),
+    ],
+)
+def test_an_incomplete_output_never_passes_on_its_score(policy, scored, expected):
+    assert policy.incomplete_action(scored) is expected
+
+
+def test_output_reasons_make_an_incomplete_verdict_follow_on_error():
+    from guardrail._policy import with_output_reasons
+
+    verdict = Verdict(id="x", consistency=0.95, action=Action.PASS, reasons=("consistent: 0.95",))
+    cut = with_output_reasons(Policy(), verdict, ["stream_interrupted: no end-of-stream marker"])
+    assert cut.action is Action.LABEL and cut.reasons[-1].startswith("stream_interrupted")
+    noted = with_output_reasons(Policy(), verdict, ["partly_redacted: some blocks were redacted"])
+    assert noted.action is Action.PASS and noted.reasons[-1].startswith("partly_redacted")
+    assert with_output_reasons(Policy(), cut, ["stream_interrupted"]).reasons == cut.reasons  # no duplicate codes
+
+
+def test_strictest_verdict_of_several_candidates():
+    from guardrail._policy import strictest
+
+    actions = [Action.PASS, Action.ANNOTATE, Action.LABEL]
+    verdicts = [Verdict(id=str(i), consistency=None, action=a) for i, a in enumerate(actions)]
+    assert strictest(verdicts).id == "1"
+    assert strictest(verdicts[:1] * 2) is verdicts[0]

@@ -19,6 +19,7 @@ from provider_fakes import (
 
 from guardrail import Action, Guard, OutputBlocked, Policy
 from guardrail.adapters import (
+    PARTLY_REDACTED,
     RATIONALE_REDACTED,
     AnthropicEventParser,
     STREAM_INTERRUPTED,
@@ -142,6 +143,20 @@ def test_redacted_thinking_stream_gets_the_no_rationale_policy():
     events = list(stream)
     assert verifier.seen == [] and kinds(events) == ["answer", "verdict"]
     assert stream.verdict.reasons[0].startswith(RATIONALE_REDACTED)
+
+
+def test_partly_redacted_thinking_stream_is_scored_and_says_so():
+    events = anthropic_stream_events(THINKING, TEXT)
+    redacted = {"type": "redacted_thinking", "data": "EncryptedOpaque=="}
+    events[1:1] = [  # a redacted block before the readable one
+        {"type": "content_block_start", "index": 0, "content_block": redacted},
+        {"type": "content_block_stop", "index": 0},
+    ]
+    create, verifier = anthropic_stream(events, 0.95)
+    stream = call(create)
+    list(stream)
+    assert verifier.seen[0].rationale == RATIONALE and stream.verdict.action is Action.PASS
+    assert [r.split(":")[0] for r in stream.verdict.reasons] == ["consistent", PARTLY_REDACTED]
 
 
 async def test_async_anthropic_stream():

@@ -7,7 +7,9 @@ split, chosen by a hash of the qid so it does not depend on the order or the set
 
 Answer types built here: numeric (GSM8K, PRMBench), choice (GSM8K turned into 5-option questions),
 yes/no (StrategyQA), text (StrategyQA claims as supported/refuted, GSM8K parity labels, PRMBench answers
-that are not numbers), and choice with word options (synthetic comparisons, ``synthetic.py``).
+that are not numbers), and choice with word options (synthetic comparisons, ``synthetic.py``). With
+``DataConfig.real`` it also adds finished labelled rows from real human- and model-written rationales
+(``real.py``), which perturb passes through as they are.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import hashlib
 import json
 import random
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -32,6 +35,11 @@ from guardrail._features import (
     parse_options,
 )
 from guardrail._types import AnswerType
+
+from . import formats
+from ._errors import VerifierTrainingError, read_config
+from .cli import VERBOSE_HELP
+from .formats import OptionFormat
 
 SOURCES = Path(__file__).parent / "sources"
 ANNOTATION = re.compile(r"<<([^<>=]*)=([^<>]*)>>")
@@ -51,16 +59,18 @@ class DataConfig:
     claim_fraction: float = 0.6  # StrategyQA questions also asked as a supported/refuted claim
     strategyqa_choice_fraction: float = 0.4  # ... and as multiple choice with text options
     compare_count: int = 0  # synthetic "who is the oldest?" questions with names as options (see synthetic.py)
-    prmbench_files: tuple[str, ...] = (
-        "prm800k_train_p1_first400_4o_circular.jsonl",
-        "prm800k_test_p1_4o_circular.jsonl",
-    )
+    # Train files only by default: GSM8K's test questions and the problems of PRMBench's test files are in
+    # held-back evaluation data, so reading them would leak it into training.
+    gsm8k_files: tuple[str, ...] = ("train.jsonl",)
+    prmbench_files: tuple[str, ...] = ("prm800k_train_p1_first400_4o_circular.jsonl",)
+    # real labelled rows (verifier_training/real.py): source name -> max questions, 0 = all; absent = off
+    real: dict[str, int] = field(default_factory=dict)
     extra: tuple[str, ...] = field(default=())
 
     @classmethod
     def load(cls, path: str | Path) -> DataConfig:
-        raw = json.loads(Path(path).read_text())
-        for key in ("prmbench_files", "extra"):
+        raw = read_config(path, cls)
+        for key in ("gsm8k_files", "prmbench_files", "extra"):
             if key in raw:
                 raw[key] = tuple(raw[key])
         return cls(**raw)
@@ -94,9 +104,10 @@ def base_row(
 # ------------------------------------------------------------------------------------------------ GSM8K
 
 
-def read_gsm8k(root: Path, limit: int) -> Iterator[dict]:
-    for split in ("train", "test"):
-        with open(root / "gsm8k" / f"{split}.jsonl") as handle:
+def read_gsm8k(root: Path, limit: int, files: tuple[str, ...] = ("train.jsonl",)) -> Iterator[dict]:
+    for name in files:
+        split = name.split(".")[0]  # "train.jsonl" -> qids "gsm8k-train-N", as before
+        with open(root / "gsm8k" / name) as handle:
             for number, line in enumerate(handle):
                 if limit and number >= limit:
                     break
@@ -140,17 +151,19 @@ def gsm8k_choice(example: dict, rng: random.Random) -> dict:
     return row
 
 
+LAYOUTS = {  # the layouts the GSM8K / StrategyQA choice rows have always used, as formats.OptionFormat
+    "inline": OptionFormat("paren", inline=True, header="Answer choices:"),
+    "inline_bare": OptionFormat("paren", inline=True),
+    "lines": OptionFormat("close"),
+    "lines_paren": OptionFormat("paren"),
+    "lines_dot": OptionFormat("dot", header="Options:"),
+}
+
+
 def render_options(options: dict[str, str], layout: str) -> str:
-    """The option list as a question shows it, in one of several layouts (so no layout goes with a label)."""
-    if layout == "inline":
-        return " Answer choices: " + " ".join(f"({k}) {v}" for k, v in options.items())
-    if layout == "inline_bare":
-        return " " + " ".join(f"({k}) {v}" for k, v in options.items())
-    if layout == "lines":
-        return "\n" + "\n".join(f"{k}) {v}" for k, v in options.items())
-    if layout == "lines_paren":
-        return "\n" + "\n".join(f"({k}) {v}" for k, v in options.items())
-    return "\nOptions:\n" + "\n".join(f"{k}. {v}" for k, v in options.items())
+    """The option list as a question shows it, in one of several layouts (so no layout goes with a label).
+    ``formats.py`` has the wider set the real-data rows draw from."""
+    return formats.render_options(options, LAYOUTS.get(layout, LAYOUTS["lines_dot"]))
 
 
 def gsm8k_parity(example: dict, rng: random.Random) -> dict | None:
@@ -342,35 +355,39 @@ def _prm_example(record: dict) -> dict | None:
 def read_extra(path: str) -> Iterator[dict]:
     """Rows {question, rationale, answer, label?, kind?} (e.g. from the faithfulness probes)."""
     with open(path) as handle:
-        for number, line in enumerate(handle):
-            if not line.strip():
-                continue
-            record = json.loads(line)
-            qid = record.get("qid") or "extra-" + hashlib.sha256(record["question"].encode()).hexdigest()[:12]
-            answer_type = detect_answer_type(record["question"], record["answer"])
-            options = parse_options(record["question"]) if answer_type is AnswerType.CHOICE else None
-            final = normalise_answer(record["question"], record["answer"], answer_type)
-            if answer_type is AnswerType.CHOICE and options:
-                value = parse_number(options.get(final, ""))
-                options_meta = {"options": options, "value": format_number(value) if value is not None else None}
-            else:
-                options_meta = {}
-            row = base_row(
-                qid,
-                record.get("source", "extra"),
-                record["question"],
-                [s for s in record["rationale"].splitlines() if s.strip()] or [record["rationale"]],
-                record["answer"],
-                answer_type.value,
-                final=final,
-                annotations=None,
-                **options_meta,
-            )
-            row["rationale"] = record["rationale"]
-            if "label" in record:  # labelled rows are taken as they are; perturb passes them through
-                row.update(label=int(record["label"]), kind=record.get("kind", "extra"))
-                row["meta"]["fixed"] = True
-            yield row
+        for line in handle:
+            if line.strip():
+                yield record_row(json.loads(line))
+
+
+def record_row(record: dict) -> dict:
+    """A base row from {question, rationale, answer, qid?, source?, label?, kind?}; with a label it is a
+    finished labelled row (``meta.fixed``) that perturb passes through as it is. ``real.py`` uses it too."""
+    qid = record.get("qid") or "extra-" + hashlib.sha256(record["question"].encode()).hexdigest()[:12]
+    answer_type = detect_answer_type(record["question"], record["answer"])
+    options = parse_options(record["question"]) if answer_type is AnswerType.CHOICE else None
+    final = normalise_answer(record["question"], record["answer"], answer_type)
+    if answer_type is AnswerType.CHOICE and options:
+        value = parse_number(options.get(final, ""))
+        options_meta = {"options": options, "value": format_number(value) if value is not None else None}
+    else:
+        options_meta = {}
+    row = base_row(
+        qid,
+        record.get("source", "extra"),
+        record["question"],
+        [s for s in record["rationale"].splitlines() if s.strip()] or [record["rationale"]],
+        record["answer"],
+        answer_type.value,
+        final=final,
+        annotations=None,
+        **options_meta,
+    )
+    row["rationale"] = record["rationale"]
+    if "label" in record:  # labelled rows are taken as they are; perturb passes them through
+        row.update(label=int(record["label"]), kind=record.get("kind", "extra"))
+        row["meta"]["fixed"] = True
+    return row
 
 
 # ------------------------------------------------------------------------------------------------ synthetic
@@ -391,11 +408,29 @@ def _answer_stated(example: dict) -> bool:
     return analyse(example["question"], example["rationale"], example["answer"]).answer_position != "absent"
 
 
-def build(config: DataConfig) -> list[dict]:
+class SourcesMissing(VerifierTrainingError):
+    """The sources folder does not exist (typically: run from an installed wheel, not a clone)."""
+
+
+def sources_root(config: DataConfig) -> Path:
+    """The sources folder: the config's ``sources_dir``, else the clone's ``verifier_training/sources``.
+
+    A wheel leaves the sources out (they are large and carry their own licences), so an installed package
+    must be pointed at a clone's folder with ``--sources DIR``.
+    """
     root = Path(config.sources_dir) if config.sources_dir else SOURCES
+    if not root.is_dir():
+        raise SourcesMissing(
+            f"sources folder not found: {root} (pass --sources DIR, e.g. a clone's verifier_training/sources)"
+        )
+    return root
+
+
+def build(config: DataConfig) -> list[dict]:
+    root = sources_root(config)
     rng = random.Random(config.seed)
     rows: list[dict] = []
-    for example in read_gsm8k(root, config.gsm8k_limit):
+    for example in read_gsm8k(root, config.gsm8k_limit, config.gsm8k_files):
         if not _answer_stated(example):
             continue  # a handful of GSM8K rationales never state the #### answer: their labels would be noise
         rows.append(example)
@@ -411,6 +446,10 @@ def build(config: DataConfig) -> list[dict]:
             rows.append(strategyqa_choice(example, rng))
     rows.extend(read_prmbench(root, config.prmbench_files, config.prmbench_limit))
     rows.extend(compare_examples(config.compare_count, config.seed))
+    if config.real:
+        from .real import read_real
+
+        rows.extend(read_real(root, config.real, config.seed))
     for path in config.extra:
         rows.extend(read_extra(path))
     counts: dict[str, int] = {}
@@ -441,8 +480,14 @@ def run(args: argparse.Namespace) -> int:
     config = DataConfig.load(args.config)
     if args.extra:
         config = DataConfig(**{**asdict(config), "extra": (*config.extra, *args.extra)})
+    if args.sources:
+        config = DataConfig(**{**asdict(config), "sources_dir": args.sources})
     out = Path(args.out)
-    rows = build(config)
+    try:
+        rows = build(config)
+    except SourcesMissing as error:
+        print(f"verifier-train data: {error}", file=sys.stderr)
+        return 1
     sizes = write_splits(rows, out)
     (out / "data_config.json").write_text(json.dumps(asdict(config), indent=2))
     structlog.get_logger().info("data written", out=str(out), **sizes)
@@ -454,5 +499,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--config", required=True, help="DataConfig JSON (configs/data.json)")
     parser.add_argument("--out", required=True, help="output folder for train/dev/test.jsonl")
     parser.add_argument("--extra", action="append", default=[], help="extra JSONL rows (may repeat)")
-    parser.add_argument("--verbose", action="store_true")
+    parser.add_argument(
+        "--sources",
+        default="",
+        help="sources folder (default: the config's sources_dir, else the clone's verifier_training/sources)",
+    )
+    parser.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
     parser.set_defaults(func=run)

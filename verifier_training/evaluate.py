@@ -1,6 +1,8 @@
 """``verifier-train evaluate``: score a labelled JSONL split with the EXPORTED model through the runtime
 (``guardrail._onnx.OnnxVerifier``: same encoding, same onnxruntime session, same temperature), compare with the
-string-match baseline in the same run, and write a JSON report plus the model card.
+string-match baseline in the same run, and write a JSON report (``--report``). A model card is rendered only
+where ``--write-card PATH`` says: evaluating a model never touches the files in its directory. Every scored set
+is labelled by its name (``--data-name``, ``--also NAME=PATH``), never assumed to be a held-out test split.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import numpy as np
 
 from guardrail._types import CheckInput
 
+from ._errors import DataError
 from .metrics import auroc, binary_report, recall_of_label
 
 BASELINE_THRESHOLD = 0.5  # the baseline outputs 1 (match), 0.5 (nothing found) or 0 (mismatch)
@@ -28,8 +31,15 @@ BASELINE_HARD_TYPES = ("yes_no", "choice")
 
 
 def read_rows(path: str | Path, limit: int = 0) -> list[dict[str, Any]]:
+    rows = []
     with open(path, encoding="utf-8") as handle:
-        rows = [json.loads(line) for line in handle if line.strip()]
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                rows.append(json.loads(line))
+            except ValueError as exc:
+                raise DataError(f"{path} line {number} is not JSON: {exc}") from exc
     return rows[:limit] if limit else rows
 
 
@@ -109,15 +119,17 @@ def _auroc_vs_other(labels: np.ndarray, scores: np.ndarray, idx: np.ndarray) -> 
 
 
 def evaluate(model_dir: Path, data: Path, *, threads: int = 2, limit: int = 0, latency_n: int = 200,
-             predictions: Path | None = None, also: dict[str, Path] | None = None) -> dict[str, Any]:
-    """The report on ``data``; ``also`` names further labelled sets scored the same way (``report["also"]``)."""
+             predictions: Path | None = None, also: dict[str, Path] | None = None,
+             data_name: str | None = None) -> dict[str, Any]:
+    """The report on ``data`` (named ``data_name``, default: the file's stem); ``also`` names further labelled
+    sets scored the same way (``report["also"]``)."""
     from guardrail._onnx import OnnxVerifier
 
     verifier = OnnxVerifier(model_dir, threads=threads, batch_size=SCORE_BATCH)
     manifest = verifier.manifest
     rows = read_rows(data, limit)
     items = to_items(rows)
-    scored = score_rows(verifier, data, rows, items, predictions)
+    scored = score_rows(verifier, data, rows, items, predictions, name=data_name)
     throughput, baseline_ms = scored.pop("throughput"), scored.pop("baseline_ms")
     report = {
         "model": {"name": manifest.name, "version": manifest.version, "dir": str(model_dir),
@@ -137,7 +149,7 @@ def evaluate(model_dir: Path, data: Path, *, threads: int = 2, limit: int = 0, l
     }
     for name, path in (also or {}).items():
         extra_rows = read_rows(path)
-        extra = score_rows(verifier, path, extra_rows, to_items(extra_rows))
+        extra = score_rows(verifier, path, extra_rows, to_items(extra_rows), name=name)
         report["also"][name] = {k: v for k, v in extra.items() if k not in ("throughput", "baseline_ms")}
     report["vs_baseline"] = baseline_comparison(report)
     report["targets"] = check_targets(report)
@@ -145,7 +157,7 @@ def evaluate(model_dir: Path, data: Path, *, threads: int = 2, limit: int = 0, l
 
 
 def score_rows(verifier: Any, path: Path, rows: Sequence[dict[str, Any]], items: Sequence[CheckInput],
-               predictions: Path | None = None) -> dict[str, Any]:
+               predictions: Path | None = None, *, name: str | None = None) -> dict[str, Any]:
     """Model and baseline scores of labelled rows: overall, per kind and per answer type."""
     threshold = verifier.manifest.threshold
     labels = np.array([int(r["label"]) for r in rows], dtype=np.int64)
@@ -158,7 +170,8 @@ def score_rows(verifier: Any, path: Path, rows: Sequence[dict[str, Any]], items:
     if predictions:
         write_predictions(predictions, items, labels, probs, base, kinds, types)
     return {
-        "data": {"path": str(path), "n": len(rows), "positive_share": float(labels.mean()) if len(rows) else None},
+        "data": {"name": name or Path(path).stem, "path": str(path), "n": len(rows),
+                 "positive_share": float(labels.mean()) if len(rows) else None},
         "overall": binary_report(labels, probs, threshold),
         "baseline": binary_report(labels, base, BASELINE_THRESHOLD),
         "per_kind": group_metrics(labels, probs, base, kinds, threshold),
@@ -216,17 +229,25 @@ def check_targets(report: dict[str, Any]) -> dict[str, Any]:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("evaluate", help="evaluate an exported model; write a report and model card")
-    parser.add_argument("--model", type=Path, required=True, help="exported model directory")
+    parser = subparsers.add_parser(
+        "evaluate", help="evaluate an exported model; write a JSON report (and a model card where told)"
+    )
+    parser.add_argument("--model", type=Path, required=True, help="exported model directory (only read)")
     parser.add_argument("--data", type=Path, required=True, help="labelled JSONL split (e.g. test)")
+    parser.add_argument("--data-name", metavar="NAME",
+                        help="what --data is, as the report and card name it (default: the file's stem)")
     parser.add_argument("--report", type=Path, required=True, help="where to write the JSON report")
-    parser.add_argument("--card", type=Path, help="model card path (default: <model>/MODEL_CARD.md)")
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--limit", type=int, default=0, help="evaluate only the first N rows")
+    parser.add_argument("--write-card", "--card", dest="card", type=Path, metavar="PATH",
+                        help="also render the model card to PATH (nothing is written into --model unless PATH "
+                        "is there)")
+    parser.add_argument("--threads", type=int, default=2, help="onnxruntime intra-op threads")
+    parser.add_argument("--limit", type=int, default=0, help="evaluate only the first N rows (0: all)")
     parser.add_argument("--latency-n", type=int, default=200, help="single checks timed for latency")
     parser.add_argument("--predictions", type=Path, help="also write per-item scores (JSONL, no text)")
     parser.add_argument("--also", action="append", default=[], metavar="NAME=PATH",
                         help="another labelled JSONL set to score and report under NAME (may repeat)")
+    parser.add_argument("--validation", type=Path, metavar="FILE",
+                        help="a `verifier-train validate` JSON to include in the report and card")
     parser.set_defaults(func=_run)
 
 
@@ -244,12 +265,16 @@ def _run(args: argparse.Namespace) -> int:
 
     also = dict(_named_path(spec) for spec in args.also)
     report = evaluate(args.model, args.data, threads=args.threads, limit=args.limit, latency_n=args.latency_n,
-                      predictions=args.predictions, also=also)
+                      predictions=args.predictions, also=also, data_name=args.data_name)
+    if args.validation is not None:
+        from .validate import summary
+
+        report["validation"] = summary(json.loads(args.validation.read_text(encoding="utf-8")))
     args.report.parent.mkdir(parents=True, exist_ok=True)
     args.report.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    card = write_model_card(args.model, report, args.card)
+    card = write_model_card(args.model, report, args.card) if args.card is not None else None
     structlog.get_logger().info(
-        "evaluated", report=str(args.report), card=str(card), auroc=report["overall"]["auroc"],
+        "evaluated", report=str(args.report), card=str(card) if card else None, auroc=report["overall"]["auroc"],
         baseline_auroc=report["baseline"]["auroc"], ece=report["overall"]["ece"],
         p50_ms=report["latency"]["single_check"]["p50_ms"],
     )

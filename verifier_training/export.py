@@ -292,8 +292,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("export", help="export a checkpoint to ONNX (int8) with a sha256 manifest")
     parser.add_argument("--checkpoint", required=True, help="torch checkpoint directory (from train)")
     parser.add_argument("--out", required=True, help="model directory to write (e.g. models/default)")
-    parser.add_argument("--name", default=DEFAULT_NAME)
-    parser.add_argument("--version", default=DEFAULT_VERSION)
+    parser.add_argument("--name", default=DEFAULT_NAME, help="model name in manifest.json (verdicts' model_id)")
+    parser.add_argument("--version", default=DEFAULT_VERSION,
+                        help="model version in manifest.json (verdicts' model_version)")
     parser.add_argument(
         "--quantize", default="auto", choices=("auto", *QUANT_LADDER, "fp32"),
         help="auto: the fastest int8 mode that passes the parity check; or force one mode",

@@ -19,6 +19,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from guardrail import Guarded
+from guardrail._extract import truncation_reasons
+from guardrail._policy import strictest
 from guardrail.adapters._common import Converted, Outcome, convert_parts, decide, rewrite_visible
 
 FORMAT = "transformers"
@@ -40,16 +42,30 @@ def guard_pipeline(
 
     ``Guarded.output`` keeps the pipeline's own shape (``[{"generated_text": ...}]``, with the chat history
     for chat prompts) with the completion rewritten on label / annotate / block; ``original`` is untouched.
-    Only the first returned sequence is checked (``num_return_sequences > 1``: the others are left as is).
+    Every returned sequence is checked (``num_return_sequences > 1``): each is rewritten for its own verdict,
+    ``Guarded.verdicts`` holds one per sequence and ``verdict`` is the strictest; a block of any sequence
+    raises :class:`~guardrail.OutputBlocked` unless the policy has a fallback.
     """
 
     @functools.wraps(pipe)
     def wrapped(prompt: Prompt, **kwargs: Any) -> Guarded:
         result = pipe(prompt, **kwargs)
-        completion = _completion(prompt, result)
-        outcome = _decide(guard, question(prompt), completion, result)
-        output = result if outcome.text is None else _rebuild(prompt, result, completion, outcome)
-        return Guarded(output=output, original=result, verdict=outcome.verdict, display=outcome.display)
+        sequences = result if isinstance(result, list) and result else [result]
+        asked = question(prompt)
+        outcomes = [_decide(guard, asked, _completion(prompt, seq), result) for seq in sequences]
+        output = result
+        if any(outcome.text is not None for outcome in outcomes):
+            rebuilt = [_rebuild(prompt, seq, o) if o.text is not None else seq for seq, o in zip(sequences, outcomes)]
+            output = rebuilt if sequences is result else rebuilt[0]
+        verdicts = [outcome.verdict for outcome in outcomes]
+        worst = strictest(verdicts)
+        return Guarded(
+            output=output,
+            original=result,
+            verdict=worst,
+            display=outcomes[verdicts.index(worst)].display,
+            verdicts=tuple(verdicts) if len(verdicts) > 1 else (),
+        )
 
     return wrapped
 
@@ -63,11 +79,14 @@ def guard_generate(
     **generate_kwargs: Any,
 ) -> Callable[..., Guarded]:
     """A ``model.generate``-based callable: ``generate(prompt, **overrides) -> Guarded`` whose ``output`` is
-    the completion text (prompt tokens cut off, special tokens skipped), rewritten per the policy."""
+    the completion text (prompt tokens cut off, special tokens skipped), rewritten per the policy. A generation
+    that stopped at its token limit without an end-of-sequence token is incomplete: the verdict carries
+    ``output_truncated`` and it never passes (:meth:`~guardrail.Policy.incomplete_action`)."""
 
     def generate(prompt: Prompt, **overrides: Any) -> Guarded:
-        completion = generate_text(model, tokenizer, prompt, **{**generate_kwargs, **overrides})
-        outcome = _decide(guard, question(prompt), completion, completion)
+        completion, finish_reason = generate_completion(model, tokenizer, prompt, **{**generate_kwargs, **overrides})
+        reasons = truncation_reasons({"finish_reason": finish_reason})
+        outcome = _decide(guard, question(prompt), completion, completion, reasons)
         output = completion
         if outcome.text is not None:
             output = rewrite_visible(completion, outcome.text, outcome.verdict.action)
@@ -78,25 +97,52 @@ def guard_generate(
 
 def generate_text(model: Any, tokenizer: Any, prompt: Prompt, **generate_kwargs: Any) -> str:
     """Run ``model.generate`` on one prompt and decode only the new tokens."""
+    return generate_completion(model, tokenizer, prompt, **generate_kwargs)[0]
+
+
+def generate_completion(model: Any, tokenizer: Any, prompt: Prompt, **generate_kwargs: Any) -> tuple[str, str]:
+    """``(text, finish_reason)`` of ``model.generate`` on one prompt: the new tokens decoded, and ``"length"``
+    when generation stopped at its token limit without an end-of-sequence token (the text may be cut off),
+    else ``"stop"`` (OpenAI's names, which :func:`guardrail._extract.truncation_reasons` reads)."""
     if isinstance(prompt, str):
         inputs = tokenizer(prompt, return_tensors="pt")
     else:
         ids = tokenizer.apply_chat_template(list(prompt), add_generation_prompt=True, return_tensors="pt")
         inputs = {"input_ids": ids}
     inputs = {key: value.to(model.device) for key, value in inputs.items()}
-    output = model.generate(**inputs, **generate_kwargs)
-    return tokenizer.decode(output[0, inputs["input_ids"].shape[1] :], skip_special_tokens=True)
+    prompt_length = inputs["input_ids"].shape[1]
+    new_tokens = model.generate(**inputs, **generate_kwargs)[0, prompt_length:].tolist()
+    text = tokenizer.decode(new_tokens, skip_special_tokens=True)
+    return text, _finish_reason(model, tokenizer, new_tokens, prompt_length, generate_kwargs)
 
 
-def _decide(guard: Any, question: str, completion: str, original: Any) -> Outcome:
-    converted: Converted = convert_parts("", completion, format=FORMAT)
+def _finish_reason(
+    model: Any, tokenizer: Any, new_tokens: list[int], prompt_length: int, generate_kwargs: Mapping[str, Any]
+) -> str:
+    """``"length"`` when ``new_tokens`` fill the call's token limit (``max_new_tokens``, else ``max_length``,
+    as ``generate`` resolves them from its config and kwargs) and do not end on an end-of-sequence token."""
+    config = generate_kwargs.get("generation_config") or model.generation_config
+
+    def setting(name: str) -> Any:  # a kwarg overrides the generation config, as in generate
+        return generate_kwargs.get(name, getattr(config, name, None))
+
+    max_new_tokens = setting("max_new_tokens")
+    limit = max_new_tokens if max_new_tokens is not None else setting("max_length") - prompt_length
+    eos = setting("eos_token_id")
+    eos = eos if eos is not None else tokenizer.eos_token_id
+    eos_ids = set(eos) if isinstance(eos, (list, tuple)) else {eos}
+    ended = bool(new_tokens) and new_tokens[-1] in eos_ids
+    return "length" if len(new_tokens) >= limit and not ended else "stop"
+
+
+def _decide(guard: Any, question: str, completion: str, original: Any, reasons: Sequence[str] = ()) -> Outcome:
+    converted: Converted = convert_parts("", completion, format=FORMAT, reasons=reasons)
     return decide(guard, question, converted, original=original)
 
 
-def _completion(prompt: Prompt, result: Any) -> str:
-    """The generated text of the first sequence, without the echoed prompt."""
-    first = result[0] if isinstance(result, list) and result else result
-    generated = first.get("generated_text", "") if isinstance(first, Mapping) else ""
+def _completion(prompt: Prompt, sequence: Any) -> str:
+    """The generated text of one returned sequence, without the echoed prompt."""
+    generated = sequence.get("generated_text", "") if isinstance(sequence, Mapping) else ""
     if isinstance(generated, list):  # chat prompt: the history with the new assistant turn last
         last = generated[-1] if generated else {}
         return last.get("content", "") if isinstance(last, Mapping) else ""
@@ -105,14 +151,16 @@ def _completion(prompt: Prompt, result: Any) -> str:
     return generated if isinstance(generated, str) else ""
 
 
-def _rebuild(prompt: Prompt, result: Any, completion: str, outcome: Outcome) -> Any:
+def _rebuild(prompt: Prompt, sequence: Any, outcome: Outcome) -> Any:
+    """One returned sequence (``{"generated_text": ...}``) with its completion rewritten for ``outcome``."""
+    completion = _completion(prompt, sequence)
     new_completion = rewrite_visible(completion, outcome.text or "", outcome.verdict.action)
-    first = dict(result[0])
-    generated = first.get("generated_text")
+    rebuilt = dict(sequence)
+    generated = rebuilt.get("generated_text")
     if isinstance(generated, list):
-        first["generated_text"] = [*generated[:-1], {**generated[-1], "content": new_completion}]
+        rebuilt["generated_text"] = [*generated[:-1], {**generated[-1], "content": new_completion}]
     elif isinstance(prompt, str) and prompt and isinstance(generated, str) and generated == prompt + completion:
-        first["generated_text"] = prompt + new_completion
+        rebuilt["generated_text"] = prompt + new_completion
     else:
-        first["generated_text"] = new_completion
-    return [first, *result[1:]]
+        rebuilt["generated_text"] = new_completion
+    return rebuilt

@@ -66,13 +66,19 @@ def _parity(report: dict[str, Any]) -> str:
     return text
 
 
+def _set_name(data: dict[str, Any], default: str | None = None) -> str:
+    """A scored set's name as the report gives it (older reports: the name given, else the file's stem)."""
+    return str(data.get("name") or default or Path(data["path"]).stem)
+
+
 def _also_sections(also: dict[str, dict[str, Any]]) -> list[str]:
     """Further labelled sets scored with the same model in the same run (``evaluate --also``)."""
     lines: list[str] = []
     for name, scored in also.items():
         overall, base = scored["overall"], scored["baseline"]
         lines += [
-            f"## Also scored: {name} ({scored['data']['n']} items, `{scored['data']['path']}`)",
+            f"## Also scored: {_set_name(scored['data'], name)} ({scored['data']['n']} items, "
+            f"`{scored['data']['path']}`)",
             "",
             "Scored with the same model, threshold and baseline in the same run.",
             "",
@@ -92,6 +98,27 @@ def _also_sections(also: dict[str, dict[str, Any]]) -> list[str]:
             "",
         ]
     return lines
+
+
+def _validation_section(validation: dict[str, dict[str, float]] | None) -> list[str]:
+    """The cross-domain validation suite (real chains of other models, formats and domains; never trained
+    on): the figures models are chosen by."""
+    if not validation:
+        return []
+    lines = [
+        "## Cross-domain validation (`shared/validation`, never trained on)",
+        "",
+        "Real chains from other models, formats and domains (`verifier-train validate`). A confident error is a",
+        "wrong verdict outside the judge band [0.2, 0.8]: it reaches the user without escalation.",
+        "",
+        "| set | AUROC | confident error | escalated (in band) | ECE | string baseline AUROC |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for name, row in validation.items():
+        label = f"**{name}**" if name == "macro" else name
+        lines.append(f"| {label} | {_fmt(row['auroc'], 3)} | {row['confident_error']:.1%} | "
+                     f"{row['escalated_share']:.1%} | {_fmt(row['ece'], 3)} | {_fmt(row['baseline_auroc'], 3)} |")
+    return [*lines, ""]
 
 
 def render_model_card(report: dict[str, Any], config: dict[str, Any]) -> str:
@@ -137,7 +164,7 @@ def render_model_card(report: dict[str, Any], config: dict[str, Any]) -> str:
         "circular rationale. Consistency is not correctness: a wrong chain whose answer follows from it is",
         "labelled 1.",
         "",
-        f"## Results on the held-out test split ({report['data']['n']} items, `{report['data']['path']}`)",
+        f"## Results on {_set_name(report['data'])} ({report['data']['n']} items, `{report['data']['path']}`)",
         "",
         "| metric | this model | string-match baseline | target |",
         "|---|---:|---:|---:|",
@@ -145,14 +172,14 @@ def render_model_card(report: dict[str, Any], config: dict[str, Any]) -> str:
         f"| accuracy @ threshold | {_fmt(overall['accuracy'])} | {_fmt(base['accuracy'])} | |",
         f"| F1 @ threshold | {_fmt(overall['f1'])} | {_fmt(base['f1'])} | |",
         f"| ECE (15 bins) | {_fmt(overall['ece'])} | {_fmt(base['ece'])} | ≤ 0.03 |",
-        f"| latency p50 / p95, 1 check of a test item ({lat['threads']} threads) |"
+        f"| latency p50 / p95, 1 check of an item of this set ({lat['threads']} threads) |"
         f" {single['p50_ms']:.1f} / {single['p95_ms']:.1f} ms"
         f" | {lat['baseline_ms_per_check']:.2f} ms | p50 ≤ 15 ms |",
         f"| throughput, batches of {lat['batch_size']} | {lat['throughput_items_per_s']:.0f} checks/s | | |",
         "",
         "Per-group AUROC is within the group where it holds both labels, otherwise the group against every",
-        "test item of the other label. Recall is the share of the group classified as its own label.",
-        "Latency includes tokenisation and feature analysis; test items are mostly shorter than 256 tokens",
+        "item of the other label in the set. Recall is the share of the group classified as its own label.",
+        "Latency includes tokenisation and feature analysis; these items are mostly shorter than 256 tokens",
         "(`benchmarks/bench_verifier_latency.py` times full 256-token checks).",
         "",
         "### Against the string-match baseline where the answer appears in the rationale",
@@ -173,6 +200,7 @@ def render_model_card(report: dict[str, Any], config: dict[str, Any]) -> str:
         "Targets met: " + ", ".join(f"{k}: {_fmt(v)}" for k, v in report["targets"].items()),
         "",
         *_also_sections(report.get("also") or {}),
+        *_validation_section(report.get("validation")),
         "## Intended use",
         "",
         "A fast first-line check at inference time: does the stated rationale lead to the stated answer? Use",
@@ -180,9 +208,9 @@ def render_model_card(report: dict[str, Any], config: dict[str, Any]) -> str:
         "",
         "## Limits",
         "",
-        "- Trained on rule-made perturbations of three datasets and synthetic comparison questions; the test",
-        "  figures are on that distribution. Expect lower accuracy on rationales written by real models, other",
-        "  domains and long free-text answers (compare any hand-written set scored above).",
+        "- Trained on rule-made perturbations of three datasets and synthetic comparison questions; figures on",
+        "  splits of those data are on that distribution. Expect lower accuracy on rationales written by real",
+        "  models, other domains and long free-text answers (compare any hand-written set scored above).",
         "- It checks consistency, not correctness, and not faithfulness: a rationale can be consistent with",
         "  the answer and still not be how the model reached it.",
         f"- Inputs longer than {model['max_length']} tokens lose the middle of the rationale (head and tail kept).",
@@ -196,12 +224,15 @@ def render_model_card(report: dict[str, Any], config: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def write_model_card(model_dir: Path, report: dict[str, Any], path: Path | None = None) -> Path:
+def write_model_card(model_dir: Path, report: dict[str, Any], path: Path) -> Path:
+    """Render the card of the model in ``model_dir`` to ``path`` (always explicit: the shipped card is only
+    rewritten when asked for by its path)."""
     manifest = read_manifest(model_dir)
-    card = Path(path) if path else Path(model_dir) / "MODEL_CARD.md"
+    card = Path(path)
+    card.parent.mkdir(parents=True, exist_ok=True)
     card.write_text(render_model_card(report, manifest.config), encoding="utf-8")
     return card
 
 
-def write_model_card_from_report(model_dir: Path, report_path: Path) -> Path:
-    return write_model_card(model_dir, json.loads(Path(report_path).read_text(encoding="utf-8")))
+def write_model_card_from_report(model_dir: Path, report_path: Path, path: Path) -> Path:
+    return write_model_card(model_dir, json.loads(Path(report_path).read_text(encoding="utf-8")), path)

@@ -10,18 +10,29 @@ objects they are given and never modify the client.
   :class:`StreamEvent` (rationale as it arrives, the checked answer, then always a verdict).
   :func:`guard_stream` guards any other event stream given a parser, e.g. the Anthropic SDK's
   ``client.messages.stream(...)`` helper with :class:`AnthropicEventParser`.
-- Reasons the adapters add: ``rationale_redacted`` (only redacted thinking: the policy's no-rationale action,
-  nothing is scored) and ``stream_interrupted`` (the stream ended early or raised; what arrived was checked).
+- ``@guard.wrap`` around a call that returns a stream guards it the same way, with
+  :class:`ProviderEventParser` (Anthropic events or OpenAI chunks, whichever arrive).
+- Reasons about the output: ``rationale_redacted`` (only redacted thinking: the policy's no-rationale action,
+  nothing is scored), ``partly_redacted`` (readable thinking beside redacted blocks: the readable part is
+  checked), ``stream_interrupted`` (the stream ended early or raised) and ``output_truncated`` (``stop_reason``
+  ``max_tokens`` / ``finish_reason`` ``length``). What arrived of an interrupted or truncated output is
+  checked, but it is never passed: it gets the policy's ``on_error`` action (or a stricter scored one).
+- OpenAI ``n>1``: every choice is checked (``Guarded.verdicts``, one per choice); ``stream=True`` with
+  ``n>1`` is refused (:class:`~guardrail.InputError`) before the request is sent.
 
 The transformers adapter lives in ``verifier_training.hf_adapter`` (it needs torch).
 """
 
+from .._types import OUTPUT_TRUNCATED, PARTLY_REDACTED, RATIONALE_REDACTED, STREAM_INTERRUPTED
 from ._anthropic import AnthropicEventParser, guard_anthropic
-from ._common import RATIONALE_REDACTED, STREAM_INTERRUPTED, last_user_text
+from ._common import last_user_text
+from ._events import ProviderEventParser
 from ._openai import OpenAIChunkParser, ThinkTagSplitter, guard_openai
 from ._streaming import AsyncGuardedStream, GuardedStream, Piece, StreamEvent, guard_stream
 
 __all__ = [
+    "OUTPUT_TRUNCATED",
+    "PARTLY_REDACTED",
     "RATIONALE_REDACTED",
     "STREAM_INTERRUPTED",
     "AnthropicEventParser",
@@ -29,6 +40,7 @@ __all__ = [
     "GuardedStream",
     "OpenAIChunkParser",
     "Piece",
+    "ProviderEventParser",
     "StreamEvent",
     "ThinkTagSplitter",
     "guard_anthropic",

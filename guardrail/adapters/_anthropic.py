@@ -5,16 +5,19 @@ client is never modified. Extended thinking (``thinking`` blocks) is the rationa
 the answer. The result is a :class:`~guardrail.Guarded` whose ``output`` is an ``anthropic.types.Message``:
 the original one on pass, a ``model_copy`` with the text replaced by the labelled/annotated rendering
 (thinking and tool blocks kept), or holding only the fallback text on block. ``stream=True`` gives a
-:class:`~guardrail.adapters.GuardedStream` (or the async one) instead.
+:class:`~guardrail.adapters.GuardedStream` (or the async one) instead. A message cut at ``max_tokens`` (or the
+context window) gets ``output_truncated`` and is never passed; readable thinking beside ``redacted_thinking``
+blocks is checked and the verdict says ``partly_redacted``. Stream events may be the SDK's objects or dicts.
 
 ``anthropic`` itself is only imported when a text block has to be created from nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from .._extract import field_of, truncation_reasons
 from .._types import Action, Guarded
 from ._common import (
     Converted,
@@ -48,8 +51,8 @@ def guard_anthropic(
         create,
         guard,
         question=question,
-        convert=convert_message,
-        rebuild=guarded_message,
+        convert=_candidates,
+        rebuild=_rebuild,
         parser=AnthropicEventParser,
         format=FORMAT,
         pass_rationale=pass_rationale,
@@ -69,7 +72,21 @@ def convert_message(message: Any) -> Converted:
             redacted = True
         elif kind == "text":
             texts.append(block.text)
-    return convert_parts("\n\n".join(thinking), "".join(texts), format=FORMAT, redacted=redacted)
+    return convert_parts(
+        "\n\n".join(thinking),
+        "".join(texts),
+        format=FORMAT,
+        redacted=redacted,
+        reasons=truncation_reasons(message),
+    )
+
+
+def _candidates(message: Any) -> list[Converted]:
+    return [convert_message(message)]  # a Message holds one answer
+
+
+def _rebuild(message: Any, outcomes: Sequence[Outcome]) -> Guarded:
+    return guarded_message(message, outcomes[0])
 
 
 def guarded_message(message: Any, outcome: Outcome) -> Guarded:
@@ -102,35 +119,55 @@ def _text_block(text: str) -> Any:
     return TextBlock(type="text", text=text)
 
 
+# The raw Messages stream events (the SDK's stream helper adds others, which carry nothing new).
+EVENT_TYPES = frozenset(
+    {
+        "message_start",
+        "content_block_start",
+        "content_block_delta",
+        "content_block_stop",
+        "message_delta",
+        "message_stop",
+        "ping",
+        "error",
+    }
+)
+
+
 class AnthropicEventParser:
-    """Raw Messages stream events -> pieces. ``message_stop`` marks a complete stream."""
+    """Raw Messages stream events (SDK objects or dicts) -> pieces. ``message_stop`` marks a complete stream;
+    a ``message_delta`` whose ``stop_reason`` is ``max_tokens`` marks it truncated."""
 
     def __init__(self) -> None:
         self._thinking_blocks = 0
 
     def __call__(self, event: Any) -> Iterable[Piece]:
-        kind = getattr(event, "type", None)
+        kind = field_of(event, "type")
         if kind == "content_block_start":
-            return self._block_start(event.content_block)
+            return self._block_start(field_of(event, "content_block"))
         if kind == "content_block_delta":
-            delta = event.delta
-            if delta.type == "thinking_delta":
-                return [Piece(kind="rationale", text=delta.thinking)]
-            if delta.type == "text_delta":
-                return [Piece(kind="answer", text=delta.text)]
+            delta = field_of(event, "delta")
+            delta_kind = field_of(delta, "type")
+            if delta_kind == "thinking_delta":
+                return [Piece(kind="rationale", text=field_of(delta, "thinking") or "")]
+            if delta_kind == "text_delta":
+                return [Piece(kind="answer", text=field_of(delta, "text") or "")]
             return []  # signature_delta, input_json_delta, citations_delta: nothing to check
+        if kind == "message_delta":
+            return [Piece(kind="truncated", text=r) for r in truncation_reasons(field_of(event, "delta"))]
         if kind == "message_stop":
             return [Piece(kind="end")]
         return []
 
     def _block_start(self, block: Any) -> list[Piece]:
-        kind = getattr(block, "type", None)
+        kind = field_of(block, "type")
         if kind == "thinking":
             self._thinking_blocks += 1
             separator = "\n\n" if self._thinking_blocks > 1 else ""  # same join as convert_message
-            return [Piece(kind="rationale", text=separator + (block.thinking or ""))]
+            return [Piece(kind="rationale", text=separator + (field_of(block, "thinking") or ""))]
         if kind == "redacted_thinking":
             return [Piece(kind="redacted")]
-        if kind == "text" and block.text:
-            return [Piece(kind="answer", text=block.text)]
+        text = field_of(block, "text")
+        if kind == "text" and text:
+            return [Piece(kind="answer", text=text)]
         return []

@@ -17,9 +17,9 @@ import structlog
 from pydantic import BaseModel, ConfigDict
 
 from .._errors import InputError
-from .._extract import as_text, extract, from_fields
+from .._extract import as_text, extract, from_fields, noted, redaction_reasons
 from .._guard import question_from_call
-from .._policy import deliver
+from .._policy import deliver, with_output_reasons
 from .._steps import split_steps
 from .._types import Action, Extraction, Verdict
 
@@ -27,10 +27,6 @@ if TYPE_CHECKING:
     from ._streaming import OnError
 
 THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
-
-# Reasons the adapters add to a verdict; the Guard's own reasons are kept in front of them.
-RATIONALE_REDACTED = "rationale_redacted"
-STREAM_INTERRUPTED = "stream_interrupted"
 
 QuestionFn = Callable[[Mapping[str, Any]], str]
 
@@ -42,18 +38,20 @@ def wrap_create(
     guard: Any,
     *,
     question: QuestionFn,
-    convert: Callable[[Any], Converted],
-    rebuild: Callable[[Any, Outcome], Any],
+    convert: Callable[[Any], Sequence[Converted]],
+    rebuild: Callable[[Any, Sequence[Outcome]], Any],
     parser: Callable[[], Any],
     format: str,
     pass_rationale: bool,
     on_error: OnError,
     is_async: bool | None,
+    check_request: Callable[[Mapping[str, Any]], None] | None = None,
 ) -> Callable[..., Any]:
     """The guarded ``create`` every provider adapter returns. Sync vs async is decided here, once.
 
-    ``convert(response) -> Converted`` and ``rebuild(response, outcome)`` are the provider's own parts;
-    ``parser()`` makes a fresh stream parser for a ``stream=True`` call.
+    ``convert(response) -> [Converted, ...]`` (one per candidate answer: OpenAI's ``n`` choices; every one is
+    checked) and ``rebuild(response, outcomes)`` are the provider's own parts; ``parser()`` makes a fresh
+    stream parser for a ``stream=True`` call; ``check_request(kwargs)`` may refuse a request before it is sent.
     """
     from ._streaming import AsyncGuardedStream, GuardedStream  # _streaming imports this module
 
@@ -62,23 +60,27 @@ def wrap_create(
 
         @functools.wraps(create)
         async def acreate(*args: Any, **kwargs: Any) -> Any:
+            if check_request is not None:
+                check_request(kwargs)
             response = await create(*args, **kwargs)
             asked = ask_question(question, kwargs)
             if kwargs.get("stream"):
                 return AsyncGuardedStream(response, parser(), guard, asked, **stream_options)
-            outcome = await adecide(guard, asked, convert(response), original=response)
-            return rebuild(response, outcome)
+            outcomes = [await adecide(guard, asked, c, original=response) for c in convert(response)]
+            return rebuild(response, outcomes)
 
         return acreate
 
     @functools.wraps(create)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if check_request is not None:
+            check_request(kwargs)
         response = create(*args, **kwargs)
         asked = ask_question(question, kwargs)
         if kwargs.get("stream"):
             return GuardedStream(response, parser(), guard, asked, **stream_options)
-        outcome = decide(guard, asked, convert(response), original=response)
-        return rebuild(response, outcome)
+        outcomes = [decide(guard, asked, c, original=response) for c in convert(response)]
+        return rebuild(response, outcomes)
 
     return wrapped
 
@@ -133,7 +135,7 @@ class Converted(BaseModel):
     model_config = ConfigDict(frozen=True)
     extraction: Extraction | None  # None: the text is unusable (NUL bytes, too large); the Guard says why
     text: str
-    reasons: tuple[str, ...] = ()  # reasons the adapter adds to the verdict
+    reasons: tuple[str, ...] = ()  # reasons about the output when there is no extraction to carry them
     rationale: str = ""  # the raw reasoning channel, kept for the Guard's own validation when unusable
 
 
@@ -147,7 +149,9 @@ def rewrite_visible(content: str, text: str, action: Action) -> str:
     return split.head + answer[: len(answer) - len(answer.lstrip())] + text
 
 
-def convert_parts(rationale: str, text: str, *, format: str, redacted: bool = False) -> Converted:
+def convert_parts(
+    rationale: str, text: str, *, format: str, redacted: bool = False, reasons: Sequence[str] = ()
+) -> Converted:
     """Convert a provider's reasoning channel (``rationale``: thinking blocks, ``reasoning_content``, the
     inside of ``<think>`` tags) and its visible ``text``.
 
@@ -155,16 +159,21 @@ def convert_parts(rationale: str, text: str, *, format: str, redacted: bool = Fa
     text ("Final answer: 42", a boxed value, ...) found by the runtime's extractor, else the whole visible
     text. The visible text's own lead-in ("The box holds 42 eggs.") is deliberately not added to the
     rationale: it restates the answer, and a rationale that ends on the answer looks consistent whatever
-    the reasoning said. Redacted reasoning cannot be read: rationale "" plus the reason
-    ``rationale_redacted``, and the policy's no-rationale action applies (see :func:`decide`). Without a
-    channel, ``<think>`` tags in the text are one; otherwise the runtime's extractor splits the text.
+    the reasoning said. Redacted reasoning cannot be read: rationale "" and the Guard's ``rationale_redacted``
+    reason, and the policy's no-rationale action applies; readable reasoning beside redacted blocks is checked
+    and the verdict says ``partly_redacted``. Without a channel, ``<think>`` tags in the text are one;
+    otherwise the runtime's extractor splits the text. ``reasons`` (``output_truncated``,
+    ``stream_interrupted``) go on the extraction, so the Guard's policy sees them.
     """
     try:
         as_text(rationale, "rationale")
         as_text(text, "answer")
-        return _convert(rationale, text, format, redacted)
+        converted = _convert(rationale, text, format, redacted)
     except InputError:  # not text, NUL bytes, too large: the Guard turns it into an input_error verdict
-        return Converted(extraction=None, text=text if isinstance(text, str) else "", rationale=str(rationale))
+        text = text if isinstance(text, str) else ""
+        return Converted(extraction=None, text=text, rationale=str(rationale), reasons=tuple(reasons))
+    extraction = noted(converted.extraction, reasons) if converted.extraction is not None else None
+    return converted.model_copy(update={"extraction": extraction})
 
 
 def _convert(rationale: str, text: str, format: str, redacted: bool) -> Converted:
@@ -176,10 +185,15 @@ def _convert(rationale: str, text: str, format: str, redacted: bool) -> Converte
             return Converted(extraction=extract(text), text=text)
         rationale, text, format = split.rationale, split.answer_text.strip(), "think_tags"
     rationale = rationale.strip()
-    reasons = (RATIONALE_REDACTED,) if redacted and not rationale else ()
-    fmt = f"{format}_redacted" if reasons else format
-    extraction = Extraction(rationale=rationale, answer=visible_answer(text), steps=split_steps(rationale), format=fmt)
-    return Converted(extraction=extraction, text=text, reasons=reasons)
+    fmt = f"{format}_redacted" if redacted and not rationale else format  # the Guard says rationale_redacted
+    extraction = Extraction(
+        rationale=rationale,
+        answer=visible_answer(text),
+        steps=split_steps(rationale),
+        format=fmt,
+        reasons=redaction_reasons(rationale, redacted),
+    )
+    return Converted(extraction=extraction, text=text)
 
 
 def visible_answer(text: str) -> str | None:
@@ -188,13 +202,6 @@ def visible_answer(text: str) -> str | None:
         return None
     marked = extract(text).answer
     return marked if marked else from_fields("", text).answer
-
-
-def with_reasons(verdict: Verdict, reasons: Sequence[str]) -> Verdict:
-    """Add reason codes the verdict does not carry yet (a reason is "<code>" or "<code>: <text>")."""
-    codes = {reason.split(":", 1)[0] for reason in verdict.reasons}
-    extra = tuple(reason for reason in reasons if reason.split(":", 1)[0] not in codes)
-    return verdict.model_copy(update={"reasons": verdict.reasons + extra}) if extra else verdict
 
 
 class Outcome(BaseModel):
@@ -214,12 +221,12 @@ def decide(guard: Any, question: str, converted: Converted, *, original: Any) ->
     delivered output keeps the model's wording.
     """
     verdict = guard.check(question, **_check_args(converted))
-    return _apply_policy(guard, with_reasons(verdict, converted.reasons), converted, original)
+    return _apply_policy(guard, with_output_reasons(guard.policy, verdict, converted.reasons), converted, original)
 
 
 async def adecide(guard: Any, question: str, converted: Converted, *, original: Any) -> Outcome:
     verdict = await guard.acheck(question, **_check_args(converted))
-    return _apply_policy(guard, with_reasons(verdict, converted.reasons), converted, original)
+    return _apply_policy(guard, with_output_reasons(guard.policy, verdict, converted.reasons), converted, original)
 
 
 def _check_args(converted: Converted) -> dict[str, Any]:

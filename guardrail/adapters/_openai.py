@@ -3,19 +3,27 @@ OpenAI-compatible servers (vLLM, DeepSeek, llama.cpp, ...), the ``openai`` extra
 
 Where the rationale comes from, first match wins: the non-standard ``message.reasoning_content`` /
 ``message.reasoning`` fields (kept by the SDK as extra fields), then ``<think>...</think>`` (or a lone
-``</think>``) in ``content``, then answer markers in ``content``. Only ``choices[0]`` is checked.
+``</think>``) in ``content``, then answer markers in ``content``. Every choice is checked (``n>1``).
 
 The result is a :class:`~guardrail.Guarded` whose ``output`` is the SDK's ``ChatCompletion``: the original
-on pass; a ``model_copy`` whose ``choices[0].message.content`` holds the labelled/annotated answer (a leading
-``<think>`` section is kept as it was) or only the fallback on block. ``stream=True`` gives a guarded stream
-(``delta.reasoning_content`` / ``delta.reasoning`` and ``<think>`` in ``delta.content`` are the rationale).
+when every choice passes; else a ``model_copy`` in which each choice's ``message.content`` holds its
+labelled/annotated answer (a leading ``<think>`` section is kept as it was) or only the fallback on block
+(its reasoning dropped). With ``n>1``, ``Guarded.verdicts`` holds one verdict per choice and ``verdict`` is
+the strictest of them; a block of any choice raises :class:`~guardrail.OutputBlocked` unless the policy has a
+fallback. A choice cut at its length limit (``finish_reason`` ``length``) gets ``output_truncated`` and is
+never passed. ``stream=True`` gives a guarded stream (``delta.reasoning_content`` / ``delta.reasoning`` and
+``<think>`` in ``delta.content`` are the rationale); ``stream=True`` with ``n>1`` is refused before the request
+is sent (:class:`~guardrail.InputError`): a guarded stream carries one answer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from .._errors import InputError
+from .._extract import REASONING_FIELDS, choices_of, field_of, truncation_reasons
+from .._policy import strictest
 from .._types import Action, Guarded
 from ._common import (
     THINK_CLOSE,
@@ -31,7 +39,6 @@ from ._common import (
 from ._streaming import OnError, Piece
 
 FORMAT = "openai_reasoning"
-REASONING_FIELDS = ("reasoning_content", "reasoning")
 
 
 def guard_openai(
@@ -57,62 +64,91 @@ def guard_openai(
         pass_rationale=pass_rationale,
         on_error=on_error,
         is_async=is_async,
+        check_request=refuse_streamed_choices,
     )
+
+
+def refuse_streamed_choices(request: Any) -> None:
+    """``stream=True`` with ``n>1`` interleaves several answers in one stream; a guarded stream holds and
+    checks one, so the request is refused before it is sent (never an unchecked choice)."""
+    n = request.get("n")
+    if request.get("stream") and isinstance(n, int) and not isinstance(n, bool) and n > 1:
+        raise InputError(
+            f"multiple_choices: stream=True with n={n} cannot be guarded (a guarded stream checks one answer); "
+            "stream with n=1, or call without stream=True to have every choice checked"
+        )
 
 
 def reasoning_of(obj: Any) -> str:
     for field in REASONING_FIELDS:
-        value = getattr(obj, field, None)
+        value = field_of(obj, field)
         if isinstance(value, str) and value:
             return value
     return ""
 
 
-def convert_completion(completion: Any) -> Converted:
-    """``choices[0]`` of a ``ChatCompletion`` as the Guard sees it."""
-    choices = getattr(completion, "choices", None) or ()
-    message = getattr(choices[0], "message", None) if choices else None
+def convert_completion(completion: Any) -> list[Converted]:
+    """Every choice of a ``ChatCompletion`` as the Guard sees it, in order (one, empty, when there is none)."""
+    return [convert_choice(choice) for choice in choices_of(completion) or [None]]
+
+
+def convert_choice(choice: Any) -> Converted:
+    message = getattr(choice, "message", None)
     content = getattr(message, "content", None) or ""
-    return convert_parts(reasoning_of(message), content, format=FORMAT)
+    return convert_parts(reasoning_of(message), content, format=FORMAT, reasons=truncation_reasons(choice))
 
 
-def guarded_completion(completion: Any, outcome: Outcome) -> Guarded:
-    output = completion if outcome.text is None else replace_content(completion, outcome.text, outcome.verdict.action)
-    return Guarded(output=output, original=completion, verdict=outcome.verdict, display=outcome.display)
+def guarded_completion(completion: Any, outcomes: Sequence[Outcome]) -> Guarded:
+    """The completion with each choice rewritten for its own outcome; ``verdict`` is the strictest verdict,
+    ``verdicts`` one per choice when there are several."""
+    output = completion
+    choices = list(getattr(completion, "choices", None) or ())
+    if any(outcome.text is not None for outcome in outcomes) and choices:
+        rewritten = [
+            choice if outcome.text is None else replace_choice(choice, outcome.text, outcome.verdict.action)
+            for choice, outcome in zip(choices, outcomes, strict=True)
+        ]
+        output = completion.model_copy(update={"choices": rewritten})
+    verdicts = [outcome.verdict for outcome in outcomes]
+    worst = strictest(verdicts)
+    display = outcomes[verdicts.index(worst)].display
+    several = tuple(verdicts) if len(verdicts) > 1 else ()
+    return Guarded(output=output, original=completion, verdict=worst, display=display, verdicts=several)
 
 
-def replace_content(completion: Any, text: str, action: Action) -> Any:
-    """A copy with ``choices[0].message.content`` replaced; on block the reasoning is dropped too."""
-    choice = completion.choices[0]
+def replace_choice(choice: Any, text: str, action: Action) -> Any:
+    """A copy of one choice with its message content replaced; on block the reasoning is dropped too."""
     message = choice.message
     if action is Action.BLOCK:
         update: dict[str, Any] = {"content": text}
         update.update({field: None for field in REASONING_FIELDS if getattr(message, field, None) is not None})
     else:
         update = {"content": rewrite_visible(message.content or "", text, action)}
-    choice = choice.model_copy(update={"message": message.model_copy(update=update)})
-    return completion.model_copy(update={"choices": [choice, *completion.choices[1:]]})
+    return choice.model_copy(update={"message": message.model_copy(update=update)})
 
 
 class OpenAIChunkParser:
-    """``ChatCompletionChunk`` s -> pieces (choice 0 only). A ``finish_reason`` marks a complete stream."""
+    """``ChatCompletionChunk`` s (SDK objects or dicts) -> pieces. A ``finish_reason`` marks a complete stream
+    (``length`` marks it truncated). A chunk for a second choice (``n>1``) raises :class:`InputError`: the
+    guarded stream then ends with a ``stream_interrupted`` verdict, and no choice goes out unchecked."""
 
     def __init__(self) -> None:
         self._content = ThinkTagSplitter()
 
     def __call__(self, chunk: Any) -> Iterable[Piece]:
         pieces: list[Piece] = []
-        for choice in getattr(chunk, "choices", None) or ():
-            if getattr(choice, "index", 0) != 0:
-                continue
-            delta = getattr(choice, "delta", None)
+        for choice in field_of(chunk, "choices") or ():
+            if (field_of(choice, "index") or 0) != 0:
+                raise InputError("multiple_choices: the stream carries more than one choice (n>1); not guarded")
+            delta = field_of(choice, "delta")
             reasoning = reasoning_of(delta)
             if reasoning:
                 pieces.append(Piece(kind="rationale", text=reasoning))
-            content = getattr(delta, "content", None)
+            content = field_of(delta, "content") if delta is not None else None
             if content:
                 pieces.extend(self._content.feed(content))
-            if getattr(choice, "finish_reason", None) is not None:
+            if field_of(choice, "finish_reason") is not None:
+                pieces.extend(Piece(kind="truncated", text=reason) for reason in truncation_reasons(choice))
                 pieces.append(Piece(kind="end"))
         return pieces
 

@@ -8,7 +8,9 @@ was redacted", "the stream ended normally"). :class:`GuardedStream` / :class:`As
 - one ``answer`` event after the upstream stream ended and the Guard decided: the held answer (pass), its
   labelled/annotated rendering, or the fallback (block). No answer event when there is nothing to deliver;
 - always a final ``verdict`` event, also when the upstream ended early (no end marker) or raised: the verdict
-  then carries the reason ``stream_interrupted``. After the verdict event the upstream error is re-raised
+  then carries the reason ``stream_interrupted``; a stream the provider cut at its length limit carries
+  ``output_truncated``. Either way what arrived is checked but never passed: the policy's ``on_error`` action
+  applies (or the scored action, when that is stricter). After the verdict event the upstream error is re-raised
   (``on_error="raise"``, the default) or only reported on ``stream.error`` (``on_error="report"``); a block
   without fallback raises :class:`~guardrail.OutputBlocked` after the verdict event.
 
@@ -26,8 +28,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from .._errors import OutputBlocked
-from .._types import Guarded, Verdict
-from ._common import STREAM_INTERRUPTED, Converted, Outcome, adecide, convert_parts, decide
+from .._types import STREAM_INTERRUPTED, Guarded, Verdict
+from ._common import Converted, Outcome, adecide, convert_parts, decide
 
 OnError = Literal["raise", "report"]
 
@@ -36,8 +38,8 @@ class Piece(BaseModel):
     """What a provider parser found in one upstream event."""
 
     model_config = ConfigDict(frozen=True)
-    kind: Literal["rationale", "answer", "redacted", "end"]
-    text: str = ""
+    kind: Literal["rationale", "answer", "redacted", "truncated", "end"]
+    text: str = ""  # for "truncated": the reason (see guardrail._extract.truncation_reasons)
 
 
 Parser = Callable[[Any], Iterable[Piece]]  # may also have ``flush() -> Iterable[Piece]`` for text it held back
@@ -59,6 +61,7 @@ class _Collector:
         self.parser, self.pass_rationale, self.format = parser, pass_rationale, format
         self.rationale: list[str] = []
         self.answer: list[str] = []
+        self.truncated: list[str] = []  # output_truncated reasons: the provider stopped at its length limit
         self.redacted = self.ended = False
 
     def feed(self, event: Any) -> list[StreamEvent]:
@@ -79,19 +82,19 @@ class _Collector:
                 self.answer.append(piece.text)
             elif piece.kind == "redacted":
                 self.redacted = True
+            elif piece.kind == "truncated":
+                self.truncated.append(piece.text)
             elif piece.kind == "end":
                 self.ended = True
         return out
 
     def convert(self, error: Exception | None) -> Converted:
-        converted = convert_parts(
-            "".join(self.rationale), "".join(self.answer), format=self.format, redacted=self.redacted
-        )
-        if error is not None or not self.ended:  # what arrived is all there is: check it, say why
+        reasons = list(self.truncated)
+        if error is not None or not self.ended:  # what arrived is all there is: check it, never pass it
             why = f"the upstream raised {type(error).__name__}" if error is not None else "no end-of-stream marker"
-            reason = f"{STREAM_INTERRUPTED}: {why}; the answer may be incomplete"
-            converted = converted.model_copy(update={"reasons": (*converted.reasons, reason)})
-        return converted
+            reasons.append(f"{STREAM_INTERRUPTED}: {why}; the answer may be incomplete")
+        rationale, answer = "".join(self.rationale), "".join(self.answer)
+        return convert_parts(rationale, answer, format=self.format, redacted=self.redacted, reasons=reasons)
 
 
 class _StreamBase:

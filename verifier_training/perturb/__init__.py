@@ -18,6 +18,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .._errors import read_config
+from ..cli import VERBOSE_HELP
 from ._common import Example, Operator, Variant, render
 
 SPLITS = ("train", "dev", "test")
@@ -35,7 +37,7 @@ class PerturbConfig:
 
     @classmethod
     def load(cls, path: str | Path) -> PerturbConfig:
-        return cls(**json.loads(Path(path).read_text()))
+        return cls(**read_config(path, cls))
 
     def count(self, table: dict[str, int], source: str) -> int:
         return table.get(source, table.get("default", 2))
@@ -200,5 +202,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--config", required=True, help="PerturbConfig JSON (configs/perturb.json)")
     parser.add_argument("--in", dest="input", required=True, help="folder written by `verifier-train data`")
     parser.add_argument("--out", required=True, help="output folder for train/dev/test.jsonl")
-    parser.add_argument("--verbose", action="store_true")
+    parser.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
     parser.set_defaults(func=run)

@@ -9,6 +9,8 @@ import argparse
 import re
 import sys
 
+from ..cli import VERBOSE_HELP
+
 _IMPORT_PATH = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 
 
@@ -18,16 +20,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="measure whether a model's rationales are load-bearing (early answering, corruption, filler, ...)",
         description=__doc__.splitlines()[0],
     )
-    p.add_argument("--backend", choices=("transformers", "command"), required=True)
+    p.add_argument(
+        "--backend", choices=("transformers", "command"), required=True,
+        help="transformers: a local causal LM (--model-path), with answer log-probabilities; command: any text "
+        "generator (--generate-cmd); the log-probability probes are skipped for it",
+    )
     p.add_argument("--model-path", help="local directory of a causal LM (transformers backend)")
-    p.add_argument("--device", default="cpu")
+    p.add_argument("--device", default="cpu", help="torch device for the transformers backend, e.g. cuda")
     p.add_argument(
         "--generate-cmd",
         help="command backend: a shell command reading the prompt on stdin and printing the text, "
         "or a Python import path 'module:function' taking the prompt and returning the text",
     )
     p.add_argument("--data", required=True, help="JSONL: question, optional rationale / answer / hint_answer")
-    p.add_argument("--probes", default="early,corrupt,filler,mistake,hint,delete")
+    p.add_argument("--probes", default="early,corrupt,filler,mistake,hint,delete",
+                   help="comma-separated probes to run")
     p.add_argument("--out", required=True, help="directory for report.json, PNG plots and summary.md")
     p.add_argument("--emit-labels", metavar="FILE", help="write verifier training rows (JSONL) here")
     p.add_argument("--threshold", type=float, default=1.0, help="nats; a step is load-bearing above it")
@@ -35,14 +42,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--control", choices=("synonym", "none"), default="synonym",
         help="control edit subtracted from each step edit's drop (none: effect = raw drop)",
     )
-    p.add_argument("--n-boot", type=int, default=2000)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples per confidence interval (>= 100)")
+    p.add_argument("--seed", type=int, default=0, help="seed for the bootstrap and the probes' random choices")
     p.add_argument("--limit", type=int, help="probe only the first N examples")
-    p.add_argument("--answer-tokens", type=int, default=16)
-    p.add_argument("--continuation-tokens", type=int, default=256)
+    p.add_argument("--answer-tokens", type=int, default=16, help="tokens generated after the forced-answer cue")
+    p.add_argument("--continuation-tokens", type=int, default=256,
+                   help="tokens generated when the model writes or goes on with a rationale")
     p.add_argument("--head", help="prompt head; '{question}' is replaced by the question")
     p.add_argument("--answer-cue", help="text that ends a forced-answer prompt")
-    p.add_argument("--verbose", action="store_true")
+    p.add_argument("--verbose", action="store_true", help=VERBOSE_HELP)
     p.set_defaults(func=run)
 
 

@@ -1,0 +1,114 @@
+"""``verifier-train pipeline --recipe configs/recipe_v2.json``: rebuild a verifier from the repo in one command.
+
+A recipe names the stages' configs and output folders; the pipeline runs ``data``, ``perturb``, ``train``,
+``export`` and ``evaluate`` through their own command lines, in order. It is resumable by stage: a stage whose
+output is complete is skipped (data and perturb: their config record; train: ``DONE.json``; export: the
+manifest; evaluate: the report), and an unfinished training run goes on from its last evaluation (see
+:mod:`.trainer`). So after a cut-off session, the same command picks up where it stopped. ``--from STAGE``
+redoes that stage and every later one.
+
+Recipe (JSON)::
+
+    {"data": {"config": "...data_v5.json", "out": "runs/base5"},
+     "perturb": {"config": "...perturb.json", "out": "runs/perturbed5"},
+     "train": {"config": "...train_v2.json"},
+     "export": {"out": "runs/export_v2", "name": "rg-minilm-l2", "version": "0.7.0"},
+     "evaluate": {"report": "runs/export_v2/eval_report.json", "also": {"challenge": "...challenge.jsonl"}}}
+
+The train config's ``train_path`` / ``dev_path`` must point into the perturb stage's ``out`` (checked).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ._errors import VerifierTrainingError
+
+STAGES = ("data", "perturb", "train", "export", "evaluate")
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    argv: list[str]  # the stage's own command line (without the program name)
+    done: Callable[[], bool]  # whether its output is complete
+
+
+def load_recipe(path: Path) -> dict[str, Any]:
+    try:
+        recipe = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise VerifierTrainingError(f"recipe {path} is not valid JSON: {exc}") from exc
+    missing = [stage for stage in STAGES if stage not in recipe]
+    if missing:
+        raise VerifierTrainingError(f"recipe {path} lacks the stages {missing}")
+    return recipe
+
+
+def plan(recipe: dict[str, Any]) -> list[Stage]:
+    """The stages of a recipe as command lines, with their completion checks."""
+    from .train_config import TrainConfig
+    from .trainer import is_done
+
+    data, perturb, export, evaluate = (recipe[k] for k in ("data", "perturb", "export", "evaluate"))
+    train = TrainConfig.load(recipe["train"]["config"])
+    perturbed = Path(perturb["out"])
+    for field in ("train_path", "dev_path"):
+        if Path(getattr(train, field)).parent != perturbed:
+            raise VerifierTrainingError(
+                f"train config {field}={getattr(train, field)!r} does not read the perturb stage's output {perturbed}"
+            )
+    checkpoint, model = Path(train.out_dir), Path(export["out"])
+    report = Path(evaluate["report"])
+    export_argv = ["export", "--checkpoint", str(checkpoint), "--out", str(model), "--overwrite",
+                   "--parity-data", train.dev_path, "--name", export.get("name", "rg-minilm-l2"),
+                   "--version", export.get("version", "0.0.0")]
+    evaluate_argv = ["evaluate", "--model", str(model), "--data", str(perturbed / "test.jsonl"),
+                     "--report", str(report)]
+    for name, path in evaluate.get("also", {}).items():
+        evaluate_argv += ["--also", f"{name}={path}"]
+    return [
+        Stage("data", ["data", "--config", data["config"], "--out", data["out"], *data.get("args", [])],
+              lambda: (Path(data["out"]) / "data_config.json").exists()),
+        Stage("perturb", ["perturb", "--config", perturb["config"], "--in", data["out"], "--out", perturb["out"]],
+              lambda: (perturbed / "stats.json").exists()),
+        Stage("train", ["train", "--config", recipe["train"]["config"]], lambda: is_done(checkpoint)),
+        Stage("export", export_argv, lambda: (model / "manifest.json").exists()),
+        Stage("evaluate", evaluate_argv, lambda: report.exists()),
+    ]
+
+
+def run_pipeline(recipe: dict[str, Any], redo_from: str | None = None, dry_run: bool = False) -> int:
+    import structlog
+
+    from .cli import main as stage_main
+
+    log = structlog.get_logger("verifier_training")
+    redo = STAGES.index(redo_from) if redo_from else len(STAGES)
+    for index, stage in enumerate(plan(recipe)):
+        if index < redo and stage.done():
+            log.info("stage_skipped", stage=stage.name, reason="output complete")
+            continue
+        log.info("stage_started", stage=stage.name, argv=" ".join(stage.argv))
+        if dry_run:
+            continue
+        code = stage_main(stage.argv)
+        if code:
+            raise VerifierTrainingError(f"stage {stage.name} failed (exit {code}); rerun to resume from it")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "pipeline", help="data -> perturb -> train -> export -> evaluate from one recipe, resumable by stage"
+    )
+    parser.add_argument("--recipe", type=Path, required=True, help="recipe JSON (configs/recipe_v2.json)")
+    parser.add_argument("--from", dest="redo_from", choices=STAGES,
+                        help="redo this stage and every later one, even where their output is complete")
+    parser.add_argument("--dry-run", action="store_true", help="print what would run, run nothing")
+    parser.set_defaults(func=lambda args: run_pipeline(load_recipe(args.recipe), args.redo_from, args.dry_run))
