@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from guardrail import CheckInput, OnnxVerifier  # noqa: E402
-from guardrail._features import analyse  # noqa: E402
+from guardrail.reader import analyse  # noqa: E402
 from verifier_training import formats  # noqa: E402
 from verifier_training.data import SOURCES, DataConfig, split_of  # noqa: E402
 from verifier_training.real import cut_after_answer, open_text  # noqa: E402

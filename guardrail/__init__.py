@@ -27,7 +27,7 @@ from ._guard import CheckRequest, Guard, VerifierScorer, question_from_call
 from ._model_store import default_model_dir
 from ._onnx import OnnxVerifier
 from ._policy import Policy
-from ._steps import split_steps
+from .reader import split_steps
 
 # optional Claude audit judge (anthropic is imported lazily, on first use)
 from ._cascade import Cascade, judge_decides, weighted

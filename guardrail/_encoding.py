@@ -5,7 +5,7 @@ Layout (``INPUT_FORMAT``), built from token ids so truncation is identical every
     [CLS] <feature words> | <question head> [SEP] <rationale head> ... <rationale tail> | answer : <answer> [SEP]
     token_type 0 ...................................... token_type 1 ....................................
 
-* The feature words come from :func:`guardrail._features.analyse`, e.g. (format "rg-v2")
+* The feature words come from :func:`guardrail.reader.analyse`, e.g. (format "rg-v2")
   ``number | topic high | derived yes | ends 72 | gives 72 | match yes | seen conclusion | hint no``:
   explicit answer-match signals (the regex baseline's knowledge) so the model learns when to trust or
   overrule them. Format "rg-v1" (models up to 0.3.0) lacks the ``topic`` and ``derived`` words; a model's
@@ -27,8 +27,8 @@ import numpy as np
 from tokenizers import Tokenizer
 
 from ._extract import replace_lone_surrogates
-from ._features import AnswerAnalysis, analyse
 from ._types import AnswerType, CheckInput
+from .reader import AnswerAnalysis, analyse
 
 INPUT_FORMAT = "rg-v2"  # what new models are trained on
 INPUT_FORMATS = ("rg-v1", "rg-v2")  # what this version can encode

@@ -37,8 +37,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from ._errors import InputError
-from ._steps import split_steps
 from ._types import OUTPUT_TRUNCATED, PARTLY_REDACTED, Extraction
+from .reader import split_steps
 
 MAX_INPUT_CHARS = 1_000_000  # per text field; larger inputs get an InputError ("input_too_large")
 # InputError code for NaN or an infinity given as a number (an answer, a JSONL field): no answer, never the

@@ -26,11 +26,10 @@ import structlog
 
 from . import _encoding
 from ._errors import ModelIntegrityError, ModelLoadError, VerifierError
-from ._features import AnswerAnalysis, analyse
 from ._manifest import ModelManifest, load_verified_model
 from ._model_store import resolve_model_dir
-from ._steps import split_steps
 from ._types import CheckInput, Opinion
+from .reader import AnswerAnalysis, analyse, split_steps
 
 _log = structlog.get_logger("guardrail")
 _MAX_FLAGGED = 3

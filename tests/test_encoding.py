@@ -158,7 +158,7 @@ def test_topic_overlap_buckets(overlap: float | None, word: str) -> None:
 
 def test_derived_word_only_for_numeric_conclusions() -> None:
     from guardrail._encoding import feature_text
-    from guardrail._features import analyse
+    from guardrail.reader import analyse
 
     worked = feature_text(analyse("How many clips?", "She sold 48 + 24 = 72 clips.", "72"))
     asserted = feature_text(analyse("How many clips did she sell?", "She sold clips in April.\nSo the answer is 72.", "72"))

@@ -166,7 +166,7 @@ def test_legacy_checkpoint_exports_and_scores_in_rg_v1(checkpoint, tmp_path):
     import shutil
 
     from guardrail import OnnxVerifier, _encoding
-    from guardrail._features import analyse
+    from guardrail.reader import analyse
     from guardrail._onnx import shrink_unplaced
     from verifier_training.export import export_onnx, onnx_probabilities
 

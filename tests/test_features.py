@@ -1,4 +1,4 @@
-"""Answer normalisation and answer-match analysis (guardrail._features)."""
+"""Answer normalisation and answer-match analysis (guardrail.reader)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from fractions import Fraction
 import pytest
 from pydantic import ValidationError
 
-from guardrail._features import (
+from guardrail._types import AnswerType
+from guardrail.reader import (
     AnswerAnalysis,
     analyse,
     detect_answer_type,
@@ -15,11 +16,10 @@ from guardrail._features import (
     normalise_answer,
     number_strings_in,
     parse_options,
-    _words_to_digits,
     rejected_letters,
-    string_match_baseline,
+    words_to_digits,
 )
-from guardrail._types import AnswerType
+from verifier_training.baseline import string_match_baseline
 
 MC_QUESTION = "How many clips? Options: (A) 12 (B) 15 (C) 72 (D) 80 (E) 3"
 NATALIA = "Natalia sold 48/2 = 24 clips in May.\nNatalia sold 48+24 = 72 clips altogether in April and May."
@@ -356,7 +356,7 @@ def test_eliminated_options_are_not_the_conclusion(question: str, rationale: str
     ],
 )
 def test_words_to_digits(text: str, expected: str) -> None:
-    assert _words_to_digits(text) == expected
+    assert words_to_digits(text) == expected
 
 
 def test_absurd_numbers_neither_raise_nor_count() -> None:
@@ -401,7 +401,7 @@ def test_sentiment_labels_are_text_not_verdicts() -> None:
 
 def test_sentence_final_number_starts_no_list_item() -> None:
     """Issue 15 item 9: "she has 3. So ..." ends a sentence on a number; a numbered list starts at 1."""
-    from guardrail._steps import split_steps
+    from guardrail.reader import split_steps
 
     steps = [s.text for s in split_steps("He has 5 apples and she has 3. So together they have 8.")]
     assert steps == ["He has 5 apples and she has 3.", "So together they have 8."]

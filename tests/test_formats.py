@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from guardrail._features import parse_choice, parse_options
+from guardrail.reader import parse_choice, parse_options
 from verifier_training import formats
 from verifier_training.data import render_options
 

@@ -207,7 +207,7 @@ def _rewrite_manifest(model_dir, **changes):
 
 def test_flagged_steps_of_a_long_rationale_index_the_full_rationale():
     from guardrail._onnx import flag_steps
-    from guardrail._steps import split_steps
+    from guardrail.reader import split_steps
 
     filler = "".join(f"Note {k}: nothing here.\n" for k in range(2000))  # far beyond the analysed tail
     rationale = filler + "3 + 4 = 7.\nHe has 7 apples.\nThat's it."

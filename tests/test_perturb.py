@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from guardrail._features import analyse, format_number, normalise_answer, numbers_in, parse_number
+from guardrail.reader import analyse, format_number, normalise_answer, numbers_in, parse_number
 from verifier_training import data
 from verifier_training.cli import build_parser
 from verifier_training.perturb import (

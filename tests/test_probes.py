@@ -401,7 +401,7 @@ def test_edits():
     assert corrupt_text("Hello there") is None
     assert control_text("So the total is 9.") == "Thus the total is 9."
     assert control_text("Add 4.") == "Also, Add 4."
-    from guardrail._steps import split_steps
+    from guardrail.reader import split_steps
 
     rationale = "Start with 3.\nAdd 4.\nSubtract 1."
     steps = split_steps(rationale)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from guardrail._features import parse_choice, parse_options, parse_yes_no
+from guardrail.reader import parse_choice, parse_options, parse_yes_no
 from verifier_training import real
 from verifier_training.data import DataConfig, build, split_of
 

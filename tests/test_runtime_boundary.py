@@ -86,3 +86,45 @@ def test_static_scan_detects_a_forbidden_import(tmp_path):
         "def f():\n    import torch.nn\n    from transformers import AutoModel\n    importlib.import_module('optimum')\n"
     )
     assert _imported_modules(sample) >= {"torch", "transformers", "optimum"}
+
+
+def _reader_private_imports(path: Path) -> set[str]:
+    """Modules under ``guardrail.reader._*`` that a file imports, plus the private names it takes from
+    ``guardrail.reader`` itself (training uses only the reader's documented public API)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("guardrail.reader._"))
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            if node.module.startswith("guardrail.reader._"):
+                found.add(node.module)
+            elif node.module == "guardrail.reader":
+                found.update(f"guardrail.reader.{a.name}" for a in node.names if a.name.startswith("_"))
+    return found
+
+
+def test_training_uses_only_the_public_reader_api():
+    files = sorted((REPO / "verifier_training").rglob("*.py"))
+    assert len(files) > 10
+    offenders = {str(p.relative_to(REPO)): sorted(_reader_private_imports(p)) for p in files}
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_reader_scan_detects_a_private_import(tmp_path):
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        "from guardrail.reader._numbers import fraction\nimport guardrail.reader._text\n"
+        "from guardrail.reader import analyse, _private\n"
+    )
+    assert _reader_private_imports(sample) == {
+        "guardrail.reader._numbers", "guardrail.reader._text", "guardrail.reader._private"
+    }
+
+
+def test_reader_api_is_what_it_documents():
+    import guardrail.reader as reader
+
+    assert all(not name.startswith("_") and hasattr(reader, name) for name in reader.__all__)
+    for old in ("_features", "_latex", "_support", "_steps"):  # one home per rule: no shims left behind
+        assert not (REPO / "guardrail" / f"{old}.py").exists(), old

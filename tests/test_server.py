@@ -126,6 +126,7 @@ def test_ops_endpoints_and_metrics(server):
         ready = http.get("/readyz")
         metrics = http.get("/metrics")
         docs = http.get("/openapi.json")
+        assert http.get("/docs").status_code == 200 and http.get("/nowhere").status_code == 404
     assert ready.status_code == 200 and ready.json()["status"] == "ready"
     text = metrics.text
     assert metrics.headers["content-type"].startswith("text/plain")
@@ -198,7 +199,7 @@ def test_micro_batching_off_scores_each_alone():
 
 
 def test_full_queue_answers_429_with_retry_after_never_hangs():
-    app = create_app(ServerConfig(queue_size=2, retry_after_s=3), verifier=SlowVerifier(0.5))
+    app = create_app(ServerConfig(queue_size=2, retry_after_s=3), verifier=SlowVerifier(1.0))
     with running(app) as url, client(url) as http, ThreadPoolExecutor(8) as pool:
         started = time.monotonic()
         responses = list(pool.map(lambda i: http.post("/v1/check", json=GOOD), range(8)))
@@ -207,7 +208,7 @@ def test_full_queue_answers_429_with_retry_after_never_hangs():
     refused = [r for r in responses if r.status_code == 429]
     assert codes.count(200) >= 2 and refused, codes
     assert all(r.headers["retry-after"] == "3" and "queue is full" in r.text for r in refused)
-    assert elapsed < 5
+    assert elapsed < 8  # refusals are immediate; only the two admitted checks take time
 
 
 def test_a_check_past_the_request_timeout_gets_504():

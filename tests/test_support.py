@@ -1,11 +1,11 @@
-"""Topic overlap and derived conclusions: the two rg-v2 signals (guardrail._support, via analyse)."""
+"""Topic overlap and derived conclusions: the two rg-v2 signals (guardrail.reader, via analyse)."""
 
 from __future__ import annotations
 
 import pytest
 
-from guardrail._features import analyse, string_match_baseline
-from guardrail._support import content_keys, derives_conclusion, topic_overlap
+from guardrail.reader import analyse, content_keys, derives_conclusion, topic_overlap
+from verifier_training.baseline import string_match_baseline
 
 QUESTION = "Natalia sold clips to 48 of her friends in April, and half as many in May. How many clips did she sell?"
 OWN = "In May she sold 48 / 2 = 24 clips.\nAltogether she sold 48 + 24 = 72 clips."

@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from guardrail._features import (
+from guardrail.reader import (
     analyse,
     detect_answer_type,
     format_number,

@@ -53,7 +53,7 @@ def to_items(rows: Sequence[dict[str, Any]]) -> list[CheckInput]:
 def answer_type_of(row: dict[str, Any]) -> str:
     if row.get("answer_type"):
         return str(row["answer_type"])
-    from guardrail._features import detect_answer_type
+    from guardrail.reader import detect_answer_type
 
     return detect_answer_type(row["question"], row["answer"]).value
 
@@ -67,7 +67,7 @@ def score_model(verifier: Any, items: Sequence[CheckInput]) -> tuple[np.ndarray,
 
 
 def score_baseline(items: Sequence[CheckInput]) -> np.ndarray:
-    from guardrail._features import string_match_baseline
+    from .baseline import string_match_baseline
 
     return np.array([string_match_baseline(i.question, i.rationale, i.answer) for i in items], dtype=np.float64)
 

@@ -2,7 +2,7 @@
 
 One home for rendering a multiple-choice question and its answer in many ways, so that training rows, tests
 and a format-invariance benchmark draw from the same set. A rendered question must parse back to the same
-options with ``guardrail._features.parse_options``, and a rendered answer to the same letter with
+options with ``guardrail.reader.parse_options``, and a rendered answer to the same letter with
 ``parse_choice`` (tests/test_formats.py checks both).
 
 API:

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, TypeVar
 
-from guardrail._features import normalise_text, numbers_in, parse_number
+from guardrail.reader import normalise_text, numbers_in, parse_number
 
 from . import formats
 from .data import record_row

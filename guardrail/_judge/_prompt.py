@@ -16,8 +16,8 @@ from string import Template
 from typing import Any
 
 from .._extract import replace_lone_surrogates
-from .._steps import split_steps
 from .._types import CheckInput, Step
+from ..reader import split_steps
 from ._report import JudgeReport
 
 PROMPT_VERSION = "audit_v1"

@@ -20,8 +20,8 @@ from .._errors import InputError
 from .._extract import as_text, extract, from_fields, noted, redaction_reasons
 from .._guard import question_from_call
 from .._policy import deliver, with_output_reasons
-from .._steps import split_steps
 from .._types import Action, Extraction, Verdict
+from ..reader import split_steps
 
 if TYPE_CHECKING:
     from ._streaming import OnError

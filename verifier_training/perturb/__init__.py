@@ -132,7 +132,7 @@ def decorate(variant: Variant, rng: random.Random) -> Variant:
 
 
 def to_row(example: Example, variant: Variant, number: int, rng: random.Random) -> dict:
-    from guardrail._features import detect_answer_type
+    from guardrail.reader import detect_answer_type
 
     rationale = variant.steps[0] if variant.keep_style else render(variant.steps, rng)
     row = example.row
@@ -170,7 +170,7 @@ def perturb_split(rows: Iterable[dict], config: PerturbConfig) -> list[dict]:
 
 
 def _detected(row: dict) -> str:
-    from guardrail._features import detect_answer_type
+    from guardrail.reader import detect_answer_type
 
     return detect_answer_type(row["question"], row["answer"]).value
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from guardrail._features import format_number, number_words, numbers_in, parse_number, parse_options
+from guardrail.reader import format_number, number_words, numbers_in, parse_number, parse_options
 
 NUMBER_TOKEN = re.compile(r"(?<![\w.])-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![\d_]|\.\d)")
 

@@ -15,7 +15,7 @@ import random
 from collections.abc import Sequence
 from fractions import Fraction
 
-from guardrail._features import analyse, format_number, parse_number
+from guardrail.reader import analyse, format_number, parse_number
 
 from ._common import (
     Example,

@@ -12,7 +12,7 @@ import random
 import re
 from collections.abc import Sequence
 
-from guardrail._features import analyse, format_number, numbers_in
+from guardrail.reader import analyse, format_number, numbers_in
 
 from ._common import (
     Example,

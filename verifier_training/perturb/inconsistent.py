@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
-from guardrail._features import analyse, number_strings_in
+from guardrail.reader import analyse, number_strings_in
 
 from ._common import (
     Example,

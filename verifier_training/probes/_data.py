@@ -13,7 +13,7 @@ from typing import Any
 
 import structlog
 
-from guardrail._steps import split_steps
+from guardrail.reader import split_steps
 
 from ._errors import ProbeDataError
 from ._types import ProbeContext, ProbeExample

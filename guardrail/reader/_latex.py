@@ -5,6 +5,10 @@ same string, and keeps what makes ``4\\pi`` or ``\\sqrt{3}`` different from ``4`
 not a computer algebra system: ``1/2`` and ``0.5`` stay different here (numbers are compared as numbers by the
 reader before it falls back to this form).
 
+The second half reads LaTeX for numbers: ``strip_latex`` drops the markup so ``\\frac{1}{2}`` reads as
+``1/2`` and ``\\boxed{72}`` as ``72``; ``math_value`` and ``last_symbolic_value`` read the expression a
+sentence ends on.
+
 Everything is stdlib, linear in the input (brace groups are matched in one pass per construct).
 """
 
@@ -113,3 +117,57 @@ def math_canonical(text: str) -> str:
 def is_symbolic(text: str) -> bool:
     """Whether ``text`` names a value beyond a plain number (pi, a root, infinity, a function)."""
     return bool(SYMBOLIC.search(text))
+
+
+# ---------------------------------------------------------------------------------- LaTeX read for numbers
+# Why a second, lighter pass: numbers in running text only need the markup around them gone; turning the
+# whole step into canonical math (``math_canonical``) would merge the numbers the reader has to tell apart.
+
+_LATEX_FRAC = re.compile(r"\\[dt]?frac\s*\{\s*(-?[\d.,]+)\s*\}\s*\{\s*(-?[\d.,]+)\s*\}")
+_LATEX_NOISE = re.compile(r"\\(?:left|right|!|,|;|quad|displaystyle|text|mathrm|textbf|mbox|\(|\)|\[|\])|\\\s")
+_MIXED_NUMBER = re.compile(r"(\d)\s*(\\[dt]?frac)")  # 10\frac{1}{12} is 10 + 1/12, not 101/12
+BOXED = re.compile(r"\\boxed\s*\{((?:[^{}]|\{[^{}]*\})*)\}")
+
+
+def strip_latex(text: str) -> str:
+    """A short answer without its LaTeX: the last ``\\boxed{}``'s content, fractions as ``a/b``, markup dropped."""
+    boxed = BOXED.findall(text)
+    if boxed:
+        text = boxed[-1]
+    text = _LATEX_FRAC.sub(lambda m: f"{m.group(1)}/{m.group(2)}", _MIXED_NUMBER.sub(r"\1 \2", text))
+    text = _LATEX_NOISE.sub(" ", text)
+    return text.replace("$", " ").replace("{", "").replace("}", "")
+
+
+def strip_latex_inline(text: str) -> str:
+    """Running text with fractions as ``a/b`` and spacing markup dropped; braces and ``$`` are kept."""
+    if "\\" not in text:
+        return text
+    text = _LATEX_FRAC.sub(lambda m: f"{m.group(1)}/{m.group(2)}", _MIXED_NUMBER.sub(r"\1 \2", text))
+    return _LATEX_NOISE.sub(" ", text)
+
+
+_SYMBOLIC_TERM = re.compile(r"(?:-?\d[\d.,]*\s*(?:\\cdot|\\times|\*)?\s*)?(?:\\(?:pi|sqrt|infty)(?![a-z])|[π√∞])")
+_PLAIN_NUMBER = re.compile(r"\d")
+
+
+def last_symbolic_value(step: str) -> str | None:
+    """"... is $4\\pi$.": when a symbolic term comes after the step's last plain digit, the step ends on that
+    term (canonical form), not on the number written in it."""
+    terms = list(_SYMBOLIC_TERM.finditer(step))
+    if not terms:
+        return None
+    last = terms[-1]
+    tail = step[last.end() :]
+    if _PLAIN_NUMBER.search(re.sub(r"\{[^{}]*\}", "", tail)):  # a plain number after it: not the end
+        return None
+    return math_value(step[last.start() :])
+
+
+_CLAUSE_END = re.compile(r"[.;,]\s|[.;,]?\s*\\?\)\s*[.;,]?\s*$|\s(?=[a-z]{3,}\b)|\s+so\b")
+
+
+def math_value(text: str) -> str | None:
+    """The expression at the start of ``text`` (up to the clause's end) in :func:`math_canonical` form."""
+    head = _CLAUSE_END.split(text.strip(), maxsplit=1)[0].strip()
+    return math_canonical(head) or None

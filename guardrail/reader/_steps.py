@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from ._types import Step
+from .._types import Step
 
 _NUMBERED = re.compile(r"(?:(?<=\s)|^)(?:step\s*(\d{1,6})\s*[:.)]|\(?(\d{1,2})[.)])\s+", re.IGNORECASE)
 # A sentence ends at . ! or ? followed by whitespace and an upper-case letter, digit or quote; avoids

@@ -1,0 +1,143 @@
+"""``analyse(question, rationale, answer)``: what string analysis can establish about one triple.
+
+It states, in explicit fields, the answer type, the normalised answer, the value / option / polarity the
+rationale's concluding statement states, whether the two agree, and where else the answer occurs. The
+verifier gets these as feature words next to the text (see ``guardrail._encoding``) so it does not have
+to rediscover "is the answer the last number" from raw tokens, and can spend its capacity on the cases
+string matching gets wrong.
+"""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from .._types import AnswerType
+from ._conclusion import find_conclusion, label_conclusion, looks_math, math_conclusion
+from ._mentions import MATCHERS
+from ._numbers import format_number, fraction, number_strings_in, parse_number
+from ._options import parse_choice, parse_options, question_body
+from ._polarity import parse_yes_no, statement_verdict, verdict_as_answer
+from ._steps import split_steps
+from ._support import derives_conclusion, topic_overlap
+from ._text import normalise_text
+
+
+Position = Literal["conclusion", "elsewhere", "absent"]
+
+
+# A step's own number ("2.", "Step 3:", "**1)**") is no value it states: it is cut before the step is read.
+_STEP_NUMBER = re.compile(
+    r"^\s*(?:[#*>-]+\s*)?(?:step\s*\d+\s*[:.)]|\(?\d{1,2}[.)](?!\d))\s*(?:\*\*)?\s*", re.IGNORECASE
+)
+
+
+class AnswerAnalysis(BaseModel):
+    """What string matching can establish about one (question, rationale, answer) triple."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    answer_type: AnswerType
+    answer_norm: str  # "" when the answer could not be parsed as its type
+    conclusion: str | None  # normalised value / option letter / polarity / text the rationale ends on
+    agrees: bool | None  # answer == conclusion; None when either side is undeterminable
+    answer_position: Position  # where the answer occurs in the rationale
+    answer_in_question_only: bool  # the answer is stated in the question but nowhere in the rationale
+    conclusion_step: int | None
+    answer_steps: tuple[int, ...]  # steps that mention the answer
+    n_steps: int
+    topic_overlap: float | None = None  # in [0, 1]: share of the question's content words the rationale uses
+    derived: bool | None = None  # a numeric conclusion is worked out, not only asserted; None: not numeric
+
+
+def detect_answer_type(question: str, answer: str) -> AnswerType:
+    """The answer's type: an option of the question's list, then yes/no, then a number, else free text."""
+    options = parse_options(question)
+    if options and parse_choice(answer, options) is not None:
+        return AnswerType.CHOICE
+    if parse_yes_no(answer) is not None:
+        return AnswerType.YES_NO
+    if parse_number(answer) is not None:
+        return AnswerType.NUMERIC
+    return AnswerType.TEXT
+
+
+def normalise_answer(question: str, answer: str, answer_type: AnswerType | None = None) -> str:
+    """The answer in its type's canonical form (option letter, "yes"/"no", ``format_number``, normalised
+    text); "" when it cannot be read as that type."""
+    answer_type = answer_type or detect_answer_type(question, answer)
+    if answer_type is AnswerType.CHOICE:
+        return parse_choice(answer, parse_options(question)) or ""
+    if answer_type is AnswerType.YES_NO:
+        return parse_yes_no(answer) or ""
+    if answer_type is AnswerType.NUMERIC:
+        number = parse_number(answer)
+        return format_number(number) if number is not None else ""
+    return normalise_text(answer)
+
+
+def analyse(question: str, rationale: str, answer: str) -> AnswerAnalysis:
+    """What string analysis can establish about the triple (see :class:`AnswerAnalysis`)."""
+    answer_type = detect_answer_type(question, answer)
+    norm = normalise_answer(question, answer, answer_type)
+    steps = [_STEP_NUMBER.sub("", s.text, count=1) for s in split_steps(rationale)]
+    matcher = MATCHERS[answer_type]
+    options = parse_options(question) if answer_type is AnswerType.CHOICE else {}
+    step_index, conclusion = find_conclusion(steps, answer_type, options)
+    hits = tuple(i for i, text in enumerate(steps) if norm and matcher(text, norm, options))
+    if conclusion is None and answer_type is AnswerType.TEXT and step_index is not None and norm:
+        if looks_math(norm):
+            conclusion = math_conclusion(steps[step_index])
+        if conclusion is None:
+            conclusion = label_conclusion(steps[step_index], norm, question)
+    if conclusion is None and answer_type in (AnswerType.CHOICE, AnswerType.YES_NO):
+        verdict = statement_verdict(question, steps)
+        conclusion = verdict_as_answer(verdict, answer_type, options) if verdict else None
+    agrees = None if conclusion is None or not norm else _same_value(conclusion, norm, answer_type)
+    if agrees:
+        position: Position = "conclusion"
+    else:
+        position = "elsewhere" if hits else "absent"
+    in_question = bool(norm) and matcher(question_body(question, options), norm, options)
+    return AnswerAnalysis(
+        answer_type=answer_type,
+        answer_norm=norm,
+        conclusion=conclusion,
+        agrees=agrees,
+        answer_position=position,
+        answer_in_question_only=in_question and position == "absent",
+        conclusion_step=step_index,
+        answer_steps=hits,
+        n_steps=len(steps),
+        topic_overlap=topic_overlap(question_body(question, options or parse_options(question)), rationale),
+        derived=_derived(steps, step_index, conclusion, answer_type, options),
+    )
+
+
+def _derived(
+    steps: list[str], step_index: int | None, conclusion: str | None, answer_type: AnswerType, options: dict[str, str]
+) -> bool | None:
+    """:func:`derives_conclusion` for a numeric conclusion (an option's number for a choice); else None."""
+    if conclusion is None or step_index is None:
+        return None
+    value = fraction(conclusion) if answer_type is AnswerType.NUMERIC else None
+    if answer_type is AnswerType.CHOICE and conclusion in options:
+        value = parse_number(options[conclusion])
+    if value is None:
+        return None
+    return derives_conclusion([number_strings_in(step) for step in steps], step_index, format_number(value))
+
+
+def _same_value(conclusion: str, norm: str, answer_type: AnswerType) -> bool:
+    """Equal, or (numbers) the answer is the conclusion rounded to the answer's decimals: 1/6 -> 0.1667."""
+    if conclusion == norm:
+        return True
+    if answer_type is not AnswerType.NUMERIC or "." not in norm:
+        return False
+    stated, given = fraction(conclusion), fraction(norm)
+    if stated is None or given is None or stated.denominator == 1:
+        return False
+    decimals = min(len(x.rsplit(".", 1)[1]) if "." in x else 99 for x in (conclusion, norm))
+    return abs(stated - given) <= Fraction(1, 2 * 10**decimals)

@@ -1,0 +1,230 @@
+"""The concluding step: walk back from the rationale's end to the last step that states a value of the
+answer's type, and read that value (a number, an option letter, a polarity, a label or a math expression).
+
+Only the closing steps are read: asides in parentheses, filler ("Hope this helps") and values the step
+rejects ("12, not 15") are skipped, so the value found is the one the rationale settles on.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .._types import AnswerType
+from ._latex import BOXED, is_symbolic, last_symbolic_value, math_canonical, math_value
+from ._mentions import mentions_text
+from ._numbers import DIGIT, first_value, format_number, number_strings_in, parse_number
+from ._options import (
+    AMBIGUOUS,
+    REJECTION_CUE,
+    closing_rejections,
+    explicit_choice,
+    kept,
+    named_letter,
+    option_by_text,
+    text_options,
+)
+from ._polarity import statement_polarity
+from ._text import CONCLUSION_CUE, SENTENCE_SPLIT, label_set, normalise_text, whole_word
+
+
+# A closing remark in parentheses is an aside, not the conclusion: "(2,500 would be millimetres, not cm.)"
+# (A LaTeX "\\( x = 2 \\)" is math, not an aside: a backslash before the parenthesis rules it out.)
+_ASIDE = re.compile(r"^\s*(?<!\\)\((?=(?:[^()]*\s){2})[^()]*(?:\([^()]*\)[^()]*)*(?<!\\)\)[.!]?\s*$")
+_TRAILING_ASIDE = re.compile(r"\s*(?<!\\)\((?=(?:[^()]*\s){2})[^()]*(?<!\\)\)[.!]?\s*$")
+
+
+_REJECTED = re.compile(
+    REJECTION_CUE + r"(?:\([A-Pa-p]\)|[A-P]\b\)?|\$?-?[\d.,/]*\d%?|'[^']{1,20}'|\w+)", re.IGNORECASE
+)
+
+
+def without_rejections(step: str) -> str:
+    """``step`` without a closing aside and without the values it rejects ("12, not 15" keeps 12)."""
+    return _REJECTED.sub(" ", _TRAILING_ASIDE.sub("", step) or step)
+
+
+_FILLER_STEP = re.compile(
+    r"^\W*(?:that'?s|this is|hope|i hope|let me know|done|thus,? we are done|end)\b.{0,40}$|^\W*#*\s*answer\W*$",
+    re.IGNORECASE,
+)
+
+
+def find_conclusion(
+    steps: list[str], answer_type: AnswerType, options: dict[str, str]
+) -> tuple[int | None, str | None]:
+    """Walk back from the last step to the last one that states a value of the answer's type."""
+    extract = _EXTRACTORS[answer_type]
+    rejected, closing = closing_rejections(steps) if answer_type is AnswerType.CHOICE else ([], 0)
+    # the conclusion is looked for in the last three steps only, not counting closing eliminations
+    first = max(0, len(steps) - 3 - closing)
+    if answer_type is not AnswerType.YES_NO:  # polarity reads its own negations
+        steps = [*steps[:first], *(without_rejections(step) for step in steps[first:])]
+    window = [i for i in range(len(steps) - 1, first - 1, -1)
+              if not (_FILLER_STEP.match(steps[i]) and not DIGIT.search(steps[i])) and not _ASIDE.match(steps[i])]
+    if answer_type is AnswerType.CHOICE and text_options(options):
+        return _conclude_text_option(steps, window, options, rejected)
+    for index in window:
+        value = extract(steps[index], kept(options, rejected[index]) if rejected else options)
+        if value is not None:
+            return index, value
+        if answer_type is AnswerType.YES_NO:
+            return index, None  # a final non-concluding fact: polarity undeterminable, don't look further
+    return (len(steps) - 1 if steps else None), None
+
+
+_ANSWER_NUMBER = re.compile(r"answer\s*(?:is|:|=)[\s:*]*(.{1,40})", re.IGNORECASE)
+
+
+_END_CLAUSE = re.compile(
+    r"(?:\bis|\bare|\bequals|=|\bbe|\bget|\bgives)\s*\$?\s*(-?[\d.,/]*\d|\\[dt]?frac\s*\{[^{}]*\}\s*\{[^{}]*\})"
+    r"\s*\$?\s*%?\s*(?:[a-zA-Z]+\s*){0,3}[.!]?\s*$"
+)
+
+
+def conclude_number(step: str, options: dict[str, str]) -> str | None:
+    """The number a step ends on (canonical form): boxed, then after "answer is", then a closing clause
+    ("is 72."), then after the last "=", then a trailing symbolic value, then the last number."""
+    with_numbers = [sentence for sentence in SENTENCE_SPLIT.split(step) if DIGIT.search(sentence)]
+    step = with_numbers[-1] if with_numbers else step  # "... x = 2. The larger root is 3." ends on 3
+    boxed = BOXED.findall(step)
+    if boxed:
+        number = parse_number(boxed[-1])
+        if number is not None:
+            return format_number(number)
+        if is_symbolic(boxed[-1]):  # "\\boxed{4\\pi}" concludes 4pi, not the 4 written in it
+            return math_canonical(boxed[-1])
+    explicit = _ANSWER_NUMBER.search(step)
+    if explicit:
+        value = first_value(explicit.group(1).rsplit("=", 1)[-1])  # "answer is 10*6=60" -> 60
+        if value is not None:
+            return value
+    clause = _END_CLAUSE.search(step)  # "..., the first term is $315$." / "= 72 clips altogether."
+    if clause:
+        value = first_value(clause.group(1))
+        if value is not None:
+            return value
+    # "... = 75 bees that return in the last 6 hours": the result after the last "=" beats the last number
+    equals = max(step.rfind("="), step.rfind("≈"), step.rfind("\\approx"))
+    if equals >= 0:
+        value = first_value(step[equals + 1 :].removeprefix("approx"))
+        if value is not None:
+            return value
+    symbolic = last_symbolic_value(step)
+    if symbolic is not None:
+        return symbolic
+    values = number_strings_in(step)
+    return values[-1] if values else None
+
+
+def _conclude_choice(step: str, options: dict[str, str]) -> str | None:
+    return explicit_choice(step, options) or named_letter(step, options) or option_by_content(step, options)
+
+
+def _conclude_text_option(
+    steps: list[str], window: list[int], options: dict[str, str], rejected: list[frozenset[str]]
+) -> tuple[int | None, str | None]:
+    """Options that are words: a letter named (and not ruled out) in the last steps wins; else the option the
+    last steps (read together: the deciding sentence and the facts it rests on) settle on, if they settle on
+    one."""
+    for index in window:
+        remaining = kept(options, rejected[index])
+        letter = explicit_choice(steps[index], remaining) or named_letter(steps[index], remaining)
+        if letter is not None:
+            return index, letter
+    if not window:
+        return (len(steps) - 1 if steps else None), None
+    ruled_out = frozenset().union(*(rejected[index] for index in window))
+    value = option_by_text("\n".join(steps[window[-1] : window[0] + 1]), kept(options, ruled_out))
+    return window[0], (None if value == AMBIGUOUS else value)
+
+
+def option_by_content(step: str, options: dict[str, str]) -> str | None:
+    """Map the value / text the step ends on back to the option holding it."""
+    by_number = {format_number(n): letter for letter, text in options.items() if (n := parse_number(text)) is not None}
+    if by_number:
+        concluded = by_number.get(conclude_number(step, options) or "")
+        if concluded:  # the step's numeric conclusion ("= 11050") names an option
+            return concluded
+        for value in reversed(number_strings_in(step)):
+            letter = by_number.get(value)
+            if letter:
+                return letter
+        return None
+    return option_by_text(step, options)
+
+
+_ANSWER_TEXT = re.compile(r"answer\s*(?:is|:)\s*(.+?)\s*\.?\s*$", re.IGNORECASE)
+
+
+def _conclude_yes_no(step: str, options: dict[str, str]) -> str | None:
+    sentences = SENTENCE_SPLIT.split(step.strip())
+    return statement_polarity(sentences[-1]) if sentences else None
+
+
+def _conclude_text(step: str, options: dict[str, str]) -> str | None:
+    boxed = BOXED.findall(step)
+    if boxed:
+        return normalise_text(boxed[-1])
+    explicit = _ANSWER_TEXT.search(step)
+    if explicit:
+        return normalise_text(explicit.group(1))
+    return None
+
+
+_EXTRACTORS = {
+    AnswerType.NUMERIC: conclude_number,
+    AnswerType.CHOICE: _conclude_choice,
+    AnswerType.YES_NO: _conclude_yes_no,
+    AnswerType.TEXT: _conclude_text,
+}
+
+
+def math_conclusion(step: str) -> str | None:
+    """A math answer written as an expression: the right side of the last "=" of the step's last sentence
+    with one ("... so \\( x = \\frac{5}{2} \\)." concludes 5/2)."""
+    boxed = BOXED.findall(step)
+    if boxed:
+        return math_canonical(boxed[-1])
+    equals = max(step.rfind("="), step.rfind("\\approx"))
+    if equals < 0:
+        return last_symbolic_value(step)
+    return math_value(step[equals + 1 :].removeprefix("approx"))
+
+
+def looks_math(norm: str) -> bool:
+    """Whether a free-text answer looks like a math value (short, with a digit, a root or pi)."""
+    return len(norm) <= 40 and bool(DIGIT.search(norm) or "sqrt" in norm or "pi" in norm)
+
+
+_NEGATED_BEFORE = re.compile(r"\b(?:not|n't|never|no)\s+(?:\w+\s+){0,1}$")
+
+
+# A label stated as the predicate ("72 is even", "the claim is not supported", "it is refuted").
+_PREDICATE_BEFORE = re.compile(r"\b(?:is|are|was|were|be|been|as)\s+(?:not\s+)?(?:\w+\s+){0,1}$")
+
+
+def label_conclusion(step: str, norm: str, question: str) -> str | None:
+    """Free text: which label the last step states. With a label set in the question ("even or odd"), the
+    last label named in the step wins ("not supported" counts as the other of two) when the step concludes
+    (a cue, or the label as its predicate); without one, only
+    whether the step names the answer other than to reject it ("it is Na, not S" does not conclude S; free
+    text has no extractor beyond "answer is")."""
+    labels = label_set(question, norm)
+    if not labels:
+        if not CONCLUSION_CUE.search(step):
+            return None  # a free-text answer merely mentioned ("because the trophy is big") is not concluded
+        return norm if mentions_text(without_rejections(step), norm, {}) else None
+    text = normalise_text(step)
+    best, best_at, predicate = None, -1, False
+    for label in labels:
+        for match in whole_word(label).finditer(text):
+            predicate = predicate or bool(_PREDICATE_BEFORE.search(text[: match.start()]))
+            if len(labels) > 2 and _NEGATED_BEFORE.search(text[: match.start()]):
+                continue  # of three labels, "not refuted" names none; of two, it names the other (below)
+            if match.start() > best_at:
+                best, best_at = label, match.start()
+    if best is None or not (predicate or CONCLUSION_CUE.search(step)):
+        return None  # "because john was angry" names a label as the subject: a mention, not a verdict
+    if len(labels) == 2 and _NEGATED_BEFORE.search(text[:best_at]):
+        best = labels[1] if best == labels[0] else labels[0]
+    return best

@@ -1,0 +1,204 @@
+"""Numbers in answers and in running text: number words, parsing, canonical formatting, scientific notation.
+
+Values are compared as canonical strings (:func:`format_number`: one string per value), which is far
+cheaper than building fractions for every number of a long rationale.
+"""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+from functools import lru_cache
+
+from ._latex import is_symbolic, math_value, strip_latex, strip_latex_inline
+from ._text import ANSWER_PREFIX
+
+
+DIGIT = re.compile(r"\d")
+
+
+_SMALL = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+]
+_TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+_WORD_VALUES: dict[str, int] = {w: i for i, w in enumerate(_SMALL)}
+_WORD_VALUES.update({w: 20 + 10 * i for i, w in enumerate(_TENS)})
+_WORD_ALT = "|".join(sorted(_WORD_VALUES, key=len, reverse=True))
+_NUMBER_WORDS = re.compile(
+    rf"\b(?P<tens>{'|'.join(_TENS)})[\s-](?P<unit>{'|'.join(_SMALL[1:10])})\b|\b(?P<word>{_WORD_ALT})\b"
+    r"(?:\s+(?P<scale>hundred|thousand|million))?",
+    re.IGNORECASE,
+)
+
+
+# A number token: optional sign, digits with thousands separators, decimals, an optional "/denominator"
+# written without spaces (a fraction like 3/4; "48 / 2" is left as two numbers).
+# A unit glued to the number ("2km", "5kg", "3rd") is allowed after it; a letter before it ("x2") is not.
+NUMBER = re.compile(r"(?<![\w.])(-)?((?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\d+)(?:/(\d+(?:\.\d+)?))?(?![\d_])")
+
+
+_WRITTEN_FRACTION = re.compile(r"\d\s*/\s*\d|\\frac")
+_VAR_PREFIX = re.compile(r"^\s*[a-z]\s*=\s*", re.IGNORECASE)
+_UNIT_TAIL = re.compile(r"^([-+]?[\d.,/]+)\s*(%|percent|[a-z][a-z .]{0,30})?$", re.IGNORECASE)
+
+
+def number_words(n: int) -> str | None:
+    """``n`` in words for 0..99 ("forty-two"), the forms ``words_to_digits`` reads back; None otherwise."""
+    if 0 <= n < 20:
+        return _SMALL[n]
+    if 20 <= n < 100:
+        tens, ones = divmod(n, 10)
+        return _TENS[tens - 2] + (f"-{_SMALL[ones]}" if ones else "")
+    return None
+
+
+def fraction(text: str) -> Fraction | None:
+    """``text`` (thousands commas allowed) as an exact fraction; None when it is no number."""
+    try:
+        return Fraction(text.replace(",", ""))
+    except (ValueError, ZeroDivisionError):
+        return None
+
+
+def format_number(value: Fraction) -> str:
+    """Canonical string: integers without decimals, others rounded to 6 places, no trailing zeros."""
+    if value.denominator == 1:
+        return str(value.numerator)
+    try:
+        text = f"{float(value):.6f}"
+    except OverflowError:  # beyond float range ("1/0.000...1"): round exactly instead
+        scaled = round(value * 1_000_000)
+        whole, part = divmod(abs(scaled), 1_000_000)
+        text = f"{'-' if scaled < 0 else ''}{whole}.{part:06d}"
+    text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def words_to_digits(text: str) -> str:
+    """Number words as digits: "twenty-one" -> "21", "three hundred" -> "300"; other text unchanged."""
+    # Why the pre-check: most steps name no number word and the regex sub costs ~6x a substring scan.
+    # It is exact for ASCII text (non-ASCII case folding, e.g. the long s, is left to the regex).
+    if text.isascii():
+        lowered = text.lower()
+        if not any(word in lowered for word in _WORD_VALUES):
+            return text
+
+    def repl(match: re.Match[str]) -> str:
+        # casefold, and .get: the regex ignores case the Unicode way, so "ſix" (long s) and "SİX" match too
+        # and must neither raise nor be misread; a word with no plain spelling stays as written
+        if match.group("tens"):
+            tens, unit = (_WORD_VALUES.get(match.group(g).casefold()) for g in ("tens", "unit"))
+            return match.group(0) if tens is None or unit is None else str(tens + unit)
+        value = _WORD_VALUES.get(match.group("word").casefold())
+        if value is None:
+            return match.group(0)
+        scale = (match.group("scale") or "").casefold()
+        return str(value * {"hundred": 100, "thousand": 1000, "million": 1000000}.get(scale, 1))
+
+    return _NUMBER_WORDS.sub(repl, text)
+
+
+def parse_number(answer: str) -> Fraction | None:
+    """The number an answer string states ("$1,234.50", "18 dollars", "eighteen", "\\frac{1}{2}", "50%");
+    None for a symbolic value ("4\\pi", "\\sqrt{3}"), which is not the number written in it."""
+    if is_symbolic(answer):
+        return None
+    text = ANSWER_PREFIX.sub("", strip_latex(answer)).strip().rstrip(".").strip()
+    scientific = _SCIENTIFIC.match(text)
+    if scientific:
+        mantissa = fraction(scientific.group(1).replace("−", "-"))
+        exponent = int((scientific.group(2) or scientific.group(3)).replace("−", "-"))
+        return mantissa * Fraction(10) ** exponent if mantissa is not None and abs(exponent) <= 300 else None
+    text = _VAR_PREFIX.sub("", words_to_digits(text)).replace("−", "-").strip()
+    match = _UNIT_TAIL.match(text)
+    if not match or not DIGIT.search(match.group(1)):
+        return _sole_number(text)
+    return fraction(match.group(1).rstrip(".,"))
+
+
+# "2.4 × 10^5 m/s", "2.4 x 10^{-3}", "2.4 \\times 10^5", "2.4e5": mantissa times a power of ten, then a unit
+_SCIENTIFIC = re.compile(
+    r"^([-+−]?\d+(?:\.\d+)?)\s*(?:(?:×|x|\*|\\times|\\cdot|·)\s*10\s*\^\s*\(?([-+−]?\d{1,3})\)?|[eE]([-+]?\d{1,3}))"
+    r"\s*(?:[a-zA-Z°/%][\w/^ .-]{0,30})?$"
+)
+_SHORT_ANSWER_WORDS = 12
+
+
+def _sole_number(text: str) -> Fraction | None:
+    """A short answer sentence that states exactly one number ("She needs $5 more.", "80 km/h") states that
+    number; longer texts, or texts with several numbers ("40_9", "3 of 7"), stay free text."""
+    if len(text.split()) > _SHORT_ANSWER_WORDS or _WRITTEN_FRACTION.search(text):
+        return None
+    found = number_strings_in(text)
+    return Fraction(found[0]) if len(found) == 1 else None
+
+
+def numbers_in(text: str) -> list[Fraction]:
+    """Every number in running text, in order (a written fraction yields its parts and then its value)."""
+    return [Fraction(value) for value in number_strings_in(text)]
+
+
+_MAX_DIGITS = 300  # a longer digit run is read as no number (float range ends near 1e308)
+
+
+@lru_cache(maxsize=2048)
+def number_strings_in(text: str) -> tuple[str, ...]:
+    """Every number in running text as a canonical string (``format_number``), in order; a written fraction
+    ("3/4", "\\frac{3}{4}") yields its numerator, its denominator and then its value. Cached: the same steps
+    are scanned for the conclusion and for answer mentions."""
+    text = strip_latex_inline(words_to_digits(text))
+    found: list[str] = []
+    for match in NUMBER.finditer(text):
+        sign, digits, denominator = match.groups()
+        if len(digits) > _MAX_DIGITS:  # no quantity; and int() refuses strings over 4,300 digits
+            continue
+        if not denominator and "." not in digits:
+            found.append(str(int(f"{sign or ''}{digits.replace(',', '')}")))
+            continue
+        numerator = fraction(f"{sign or ''}{digits}")
+        if numerator is None:
+            continue
+        found.append(format_number(numerator))
+        if denominator:
+            den = fraction(denominator)
+            found.append(format_number(den if den is not None else numerator))
+            if den:
+                found.append(format_number(numerator / den))
+    return tuple(found)
+
+
+def first_value(text: str) -> str | None:
+    """The value of the first number token in ``text`` (a written fraction counts as one value); a symbolic
+    value ("4\\pi.", "\\sqrt{3} m") as its canonical form, which no plain number equals."""
+    if is_symbolic(text):
+        return math_value(text)
+    whole = parse_number(text.strip().rstrip("."))
+    if whole is not None:
+        return format_number(whole)
+    match = NUMBER.search(strip_latex_inline(words_to_digits(text)))
+    if not match:
+        return None
+    sign, digits, denominator = match.groups()
+    value = fraction(f"{sign or ''}{digits}")
+    if value is not None and denominator and (den := fraction(denominator)):
+        value = value / den
+    return format_number(value) if value is not None else None

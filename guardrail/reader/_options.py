@@ -1,0 +1,240 @@
+"""Multiple choice: option lists in the question, the letter an answer or a step names, the letters a step
+rules out (eliminations), and which word option a step settles on.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from ._latex import strip_latex
+from ._numbers import parse_number
+from ._text import ALTERNATIVES, FUNCTION_WORDS, normalise_text, whole_word
+
+# ------------------------------------------------------------------------------------- option lists
+
+# An option: "(A) x", "A) x", "A)x", "A. x", "A: x", "a) x"; one per line or several on one line (up to 16, A-P).
+# The text runs to the next option marker, the end of the line, or the end of the text.
+_MARKER = r"(?:\(([A-Pa-p])\)|([A-Pa-p])[).:])"
+_OPTION = re.compile(
+    rf"(?:^|(?<=\s)){_MARKER}[ \t]*(\S.*?)(?=[ \t]+(?:\([A-Pa-p]\)|[A-Pa-p][).:])|[ \t]*\r?\n|[ \t]*$)", re.MULTILINE
+)
+_LETTERS = "ABCDEFGHIJKLMNOP"
+# "B", "(B)", "Option B", "Choice_B", "the answer is B", "B) 12", "B)12", "b."
+_ANSWER_LETTER = re.compile(
+    r"^\s*(?:the\s+)?(?:(?:correct\s+)?(?:answer|option|choice)[\s_]*)?(?:is|:)?\s*[(\[]?([A-Pa-p])"
+    r"(?:[)\].:]\s*.*)?$",
+    re.IGNORECASE,
+)
+_LETTER_IN_TEXT = re.compile(
+    r"(?:answer|option|choice)[\s_*]*(?:is|would be|must be|=|:)?[\s*]*[(\[]?([A-P])\b[)\]]?|\(([A-P])\)|\b([A-P])\)",
+    re.IGNORECASE,
+)
+_BARE_LETTER_END = re.compile(r"(?:^|\s)\**([A-P])\**\s*[.!]?\s*$")
+
+
+def parse_options(question: str) -> dict[str, str]:
+    """Options written in the question: "(A) 12 (B) 15 ..." or one "A) 12" / "A. 12" per line."""
+    return dict(option_run(question)[0])
+
+
+@lru_cache(maxsize=256)  # one question is parsed several times per analysis; callers get copies
+def option_run(question: str) -> tuple[tuple[tuple[str, str], ...], tuple[int, int]]:
+    """The longest run of options lettered A, B, C, ... in order (the last one on ties), and its span.
+
+    Real option lists start at A and are consecutive; a stray "(B)" in a hint or "Mr. A." in prose is not
+    part of a run, so it neither adds an option nor overwrites one.
+    """
+    best: tuple[tuple[tuple[str, str], ...], tuple[int, int]] = ((), (0, 0))
+    run: dict[str, str] = {}
+    start = end = 0
+    lower = False  # a run is all upper case ("A) B) C)") or all lower case ("a) b) c)")
+    for match in _OPTION.finditer(question):
+        raw = match.group(1) or match.group(2)
+        letter = raw.upper()
+        if letter == _LETTERS[len(run) : len(run) + 1] and run and raw.islower() == lower:
+            run[letter], end = match.group(3).strip(), match.end()
+        elif letter == "A":
+            run, start, end, lower = {"A": match.group(3).strip()}, match.start(), match.end(), raw.islower()
+        else:
+            continue
+        if len(run) >= 2 and len(run) >= len(best[0]):
+            best = (tuple(run.items()), (start, end))
+    return best
+
+
+def parse_choice(answer: str, options: dict[str, str]) -> str | None:
+    """The option letter an answer names: "(B)", "B)", "option b", "the answer is B", or an option's text."""
+    match = _ANSWER_LETTER.match(answer.strip().strip("*_ "))
+    if match and match.group(1).upper() in options:
+        return match.group(1).upper()
+    norm = normalise_text(answer)
+    number = parse_number(answer)
+    for letter, text in options.items():
+        if norm and norm == normalise_text(text):
+            return letter
+        if number is not None and parse_number(text) == number:
+            return letter
+    return None
+
+
+def question_body(question: str, options: dict[str, str]) -> str:
+    """The question without its option list (every option letter is "in" the question otherwise)."""
+    if not options:
+        return ALTERNATIVES.sub(" ", question.casefold())  # a label set ("even or odd") is no hint
+    start, end = option_run(question)[1]
+    return f"{question[:start]} {question[end:]}"
+
+
+# ------------------------------------------------------------------------------ letters a step names
+
+
+@lru_cache(maxsize=16)
+def letter_mention(letter: str) -> re.Pattern[str]:
+    """Any mention of option ``letter``: "(B)", "option B", "answer is B", "B)"."""
+    return re.compile(
+        rf"\(({letter})\)|\b(?:option|choice|answer)[\s_]*(?:is\s*)?{letter}\b|\b{letter}\)", re.IGNORECASE
+    )
+
+
+def named_letter(step: str, options: dict[str, str]) -> str | None:
+    """The last option letter a step names ("answer is (B)", "B)", a bare "B." at its end)."""
+    letters = [next(g for g in m.groups() if g).upper() for m in _LETTER_IN_TEXT.finditer(step)]
+    letters = [x for x in letters if x in options]
+    if not letters:
+        bare = _BARE_LETTER_END.search(step)
+        if bare and bare.group(1) in options:
+            letters = [bare.group(1)]
+    return letters[-1] if letters else None
+
+
+# An explicit answer line anywhere in a step: "Answer: B", "**Answer:** 12", "Final answer: (B) 12", "\\boxed{12}",
+# "#### 12", "the answer is 12 m/s". What follows the cue is read as a whole answer (letter, "B) text" or an
+# option's text), so it settles the choice even when the option is written differently from the letter.
+_EXPLICIT_ANSWER = re.compile(r"(?:\banswer\s*(?:is|:|=)|####|\\boxed\s*\{)[\s:*]*(.{1,80}?)[\s*}$.]*$", re.IGNORECASE)
+
+
+def explicit_choice(step: str, options: dict[str, str]) -> str | None:
+    """The option an explicit answer cue in ``step`` names (see ``_EXPLICIT_ANSWER``), else None."""
+    found = _EXPLICIT_ANSWER.search(step)
+    if not found:
+        return None
+    return parse_choice(strip_latex(found.group(1)).strip(" *"), options)
+
+
+# ------------------------------------------------------------------------------------- eliminations
+
+# "X, not Y" / "so not (D)" / "which rules out A" / "rather than 12": the rejected value is no conclusion.
+REJECTION_CUE = (
+    r"\b(?:not|isn't|rather\s+than|instead\s+of|rules?\s+out|ruling\s+out|eliminates?|excluding)\s+"
+    r"(?:the\s+)?(?:option\s+|answer\s+|choice\s+)?"
+)
+
+
+# Option letters a step rules out, before ("not (D)", "rules out A") or after the letter ("(A) is wrong",
+# "B is not the answer", "(A) bank does not fit"). Letters are upper case only: "not a prime" rejects nothing.
+_LETTER_REJECTED_BEFORE = re.compile(f"(?i:{REJECTION_CUE})" + r"(?:\(([A-P])\)|\b([A-P])\b)")
+_LETTER_REJECTED_AFTER = re.compile(
+    r"(?:\(([A-P])\)(?:\s+[\w'-]+){0,3}?|\b([A-P])\b)\s+(?i:(?:(?:is|are|was|would\s+be|seems)\s+"
+    r"(?:not\s+(?:right|correct|true|valid|it|the\s+(?:\w+\s+)?answer)|wrong|incorrect|invalid|false|ruled\s+out)"
+    r"|(?:does\s+not|doesn't|cannot|can't)\s+(?:fit|work|be\s+(?:right|correct|true|it|the\s+answer)))\b)"
+)
+
+
+def rejected_letters(step: str) -> frozenset[str]:
+    """The option letters ``step`` rules out (elimination sentences name them without choosing them)."""
+    return frozenset(
+        letter
+        for pattern in (_LETTER_REJECTED_BEFORE, _LETTER_REJECTED_AFTER)
+        for match in pattern.finditer(step)
+        for letter in match.groups()
+        if letter
+    )
+
+
+def kept(options: dict[str, str], ruled_out: frozenset[str]) -> dict[str, str]:
+    """The options not ruled out (the same dict when nothing is)."""
+    return {letter: text for letter, text in options.items() if letter not in ruled_out} if ruled_out else options
+
+
+def closing_rejections(steps: list[str]) -> tuple[list[frozenset[str]], int]:
+    """``rejected_letters`` of each step the conclusion can be read from, and how many steps at the end rule
+    options out ("(A) is wrong because ...": eliminations after the choice). Walks back from the end: only the
+    closing eliminations and the three steps before them are read (earlier steps get an empty set)."""
+    rejected: list[frozenset[str]] = [frozenset()] * len(steps)
+    index = len(steps) - 1
+    while index >= 0 and (found := rejected_letters(steps[index])):
+        rejected[index] = found
+        index -= 1
+    closing = len(steps) - 1 - index
+    for earlier in range(max(0, index - 2), index):  # steps[index] itself rules nothing out
+        rejected[earlier] = rejected_letters(steps[earlier])
+    return rejected, closing
+
+
+# ------------------------------------------------------------------------------------- word options
+
+
+def text_options(options: dict[str, str]) -> bool:
+    """Whether every option is words, not a number (then the option is read from its text)."""
+    return bool(options) and all(parse_number(text) is None for text in options.values())
+
+
+_CUE_BEFORE = re.compile(
+    r"\b(?:so|therefore|thus|hence|answer\s*(?:is|:|=)|it\s+is|it s|must\s+be|choose|pick|go\s+with|"
+    r"(?:correct|right|best)\s+(?:answer|option|choice)\s+is)\s*(?:option\s+)?$"
+)
+_CONCLUDING_OPENER = re.compile(r"(?:so|therefore|thus|hence|consequently|in conclusion|overall|in summary)\b")
+_COPULA_END = re.compile(r"\b(?:is|are|was|were|be|must be|would be|will be)\s*$")
+_CUE_AFTER = re.compile(
+    r"^\s*(?:is|are|was)\s+(?:correct|right|best|answer|(?:\w+\s+){0,2}(?:correct|right|best)\s+(?:answer|option|choice))\b"
+    r"|^\s*(?:\w+\s+){0,2}most\b|^\s*(?:\w+\s+){0,2}(?:least|fewest|\w{2,}est)\b"
+)
+_NEGATED = re.compile(r"\b(?:not|neither|nor|never|n t|rule out|rules out|eliminate)\b(?:\s+\w+){0,3}\s*(?:or|nor)?\s*$")
+
+
+_CLAUSE_SPLIT = re.compile(r"(?<=[.!?])[)\]\"']?\s+|\s*[;\n]\s*")
+AMBIGUOUS = "?"  # a step names several options without settling on one: stop looking further back
+
+
+def option_by_text(step: str, options: dict[str, str]) -> str | None:
+    """The text option a step settles on. Rationales name the options they weigh and reject, often after
+    the winner ("Priya read the most, ahead of Dev"), so the last-named option is no conclusion: an option
+    marked by a cue ("so it is X", "X is correct", "X ... the most") wins; else the one option named and not
+    negated; several unmarked ones are ambiguous (:data:`AMBIGUOUS`)."""
+    cued: list[tuple[int, str]] = []
+    named: set[str] = set()
+    for sentence_at, sentence in enumerate(normalise_text(s) for s in _CLAUSE_SPLIT.split(step)):
+        concluding = bool(_CONCLUDING_OPENER.match(sentence))
+        for letter, text in options.items():
+            for start, end in _option_spans(normalise_text(text), sentence):
+                before, after = sentence[:start], sentence[end:]
+                if (
+                    _CUE_BEFORE.search(before)
+                    or (not before.strip() and _CUE_AFTER.search(after))
+                    or (concluding and _COPULA_END.search(before))  # "so the largest planet is jupiter"
+                ):
+                    cued.append(((sentence_at, start), letter))
+                elif not _NEGATED.search(before):
+                    named.add(letter)
+    if cued:
+        return max(cued)[1]
+    if len(named) == 1:
+        return named.pop()
+    return AMBIGUOUS if named else None
+
+
+def _option_spans(option: str, sentence: str) -> list[tuple[int, int]]:
+    """Where a sentence names an option: the option's words verbatim, else (options of several words) all of
+    its content words ("It doubles" in "the period doubles") at the first one's place."""
+    if not option:
+        return []
+    spans = [match.span() for match in whole_word(option).finditer(sentence)]
+    content = [word for word in option.split() if word not in FUNCTION_WORDS]
+    if spans or len(option.split()) < 2 or not content:
+        return spans
+    found = [whole_word(word).search(sentence) for word in content]
+    if not all(found):
+        return []
+    first = min(found, key=lambda match: match.start())
+    return [first.span()]

@@ -1,0 +1,94 @@
+"""Yes/no: the verdict an answer gives, the polarity a concluding sentence asserts, and whether a rationale
+states or denies the statement a true-or-false question asks about.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .._types import AnswerType
+from ._numbers import DIGIT
+from ._support import content_keys
+from ._text import CONCLUSION_CUE, SENTENCE_SPLIT, normalise_text
+
+
+_WORD = re.compile(r"[a-z]+")
+
+
+_YES = {"yes", "true", "correct", "yep", "affirmative"}
+_NO = {"no", "false", "incorrect", "nope"}  # not "negative": a sentiment label, not a verdict
+NEGATION = re.compile(
+    r"\b(?:not|no|never|cannot|can't|won't|isn't|aren't|wasn't|weren't|doesn't|don't|didn't|couldn't|"
+    r"wouldn't|shouldn't|hasn't|haven't|hadn't|impossible|unlikely|false|incorrect|neither|nor|none|"
+    r"nobody|nothing|unable|lacks?|fails?)\b|n't\b",
+    re.IGNORECASE,
+)
+EXPLICIT_POLARITY = re.compile(
+    r"(?:answer\s*(?:is|:)|^|[.:;!?]\s+|\bso,?\s+|therefore,?\s+|thus,?\s+)\**\s*(yes|no|true|false)\b",
+    re.IGNORECASE,
+)
+_FINAL_POLARITY = re.compile(r"(?:\bis|\bwas|:)\s+\**\s*(yes|no|true|false)\b\**\s*[.!]?\s*$", re.IGNORECASE)
+
+
+def parse_yes_no(answer: str) -> str | None:
+    """ "yes"/"no" for a verdict of one to three words ("Yes", "true", "Yes, it is", "No."); None otherwise."""
+    if "\\" in answer or DIGIT.search(answer):  # LaTeX or numbers ("\\left(...\\right)") are no verdict
+        return None
+    words = _WORD.findall(answer.casefold())
+    if 1 <= len(words) <= 3:
+        if words[-1] in _YES or words[0] in _YES:
+            return "yes"
+        if words[-1] in _NO or words[0] in _NO:
+            return "no"
+    return None
+
+
+def statement_polarity(sentence: str) -> str | None:
+    """ "yes"/"no" that a concluding sentence asserts; None when it asserts nothing recognisable."""
+    final = _FINAL_POLARITY.search(sentence)  # '... is No.' wins over words quoted before it
+    if final:
+        return "yes" if final.group(1).lower() in ("yes", "true") else "no"
+    explicit = EXPLICIT_POLARITY.findall(sentence)
+    if explicit:
+        return "yes" if explicit[-1].lower() in ("yes", "true") else "no"
+    if not CONCLUSION_CUE.search(sentence):
+        return None
+    negations = len(NEGATION.findall(sentence))
+    return "no" if negations % 2 else "yes"
+
+
+# "Is the following statement true or false? Max is not sour." / "True or false: ..." / "..., or unknown? S"
+_STATEMENT = re.compile(
+    r"\b(?:true|correct)\s*(?:,\s*false\s*,?)?\s*or\s+(?:false|incorrect|not)(?:\s*,?\s*or\s+(?:unknown|uncertain))?"
+    r"\s*[?:.]\s*(?P<statement>[^\n?]{3,300})",
+    re.IGNORECASE,
+)
+_STATEMENT_SENTENCES = 4  # the verdict is read from the rationale's closing sentences only
+
+
+def statement_verdict(question: str, steps: list[str]) -> str | None:
+    """For a question asking whether a statement is true: "true" when a closing sentence of the rationale
+    states it, "false" when one states its negation (same content words, the other negation parity); None
+    when no closing sentence restates it (the verdict is then not read, never guessed)."""
+    found = _STATEMENT.search(question)
+    if not found:
+        return None
+    statement = found.group("statement").strip()
+    wanted = content_keys(NEGATION.sub(" ", statement))
+    if not wanted:
+        return None
+    polarity = len(NEGATION.findall(statement)) % 2
+    sentences = [x for step in steps[-_STATEMENT_SENTENCES:] for x in SENTENCE_SPLIT.split(step) if x.strip()]
+    for sentence in reversed(sentences[-_STATEMENT_SENTENCES:]):
+        if content_keys(NEGATION.sub(" ", sentence)) == wanted:
+            return "true" if len(NEGATION.findall(sentence)) % 2 == polarity else "false"
+    return None
+
+
+def verdict_as_answer(verdict: str, answer_type: AnswerType, options: dict[str, str]) -> str | None:
+    """A true/false verdict as the answer's kind of value: "yes"/"no", or the letter of the True/False option."""
+    if answer_type is AnswerType.YES_NO:
+        return "yes" if verdict == "true" else "no"
+    wanted = {"true": ("true", "yes", "correct"), "false": ("false", "no", "incorrect")}[verdict]
+    letters = [letter for letter, text in options.items() if normalise_text(text) in wanted]
+    return letters[0] if len(letters) == 1 else None

@@ -1,0 +1,65 @@
+"""Plain-text forms and the shared word patterns: answers and steps normalised for comparison, sentence
+splits, concluding cues, and label sets offered by a question ("even or odd").
+
+Every other reader module compares text through :func:`normalise_text`, so one answer written two ways
+("The answer is Paris." / "paris") compares equal everywhere.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from ._latex import BOXED, MATH_HINT, is_symbolic, math_canonical, strip_latex
+
+
+_ARTICLES = re.compile(r"\b(?:the|a|an)\b")
+_PUNCT = re.compile(r"[^\w\s=+\-*/^().,<>]")
+_SPACE_OPS = re.compile(r"\s*([=+\-*/^<>,])\s*")
+ANSWER_PREFIX = re.compile(r"^\s*(?:the\s+)?(?:final\s+)?answer\s*(?:is|:)\s*", re.IGNORECASE)
+
+
+_MATH_ANSWER_CHARS = 60  # a math answer ("\\frac{\\sqrt{3}}{2}", "4\\pi") is short; longer text stays words
+
+
+def normalise_text(text: str) -> str:
+    """Text in one comparable form: a short math answer in :func:`math_canonical` form; other text case-folded,
+    without an "answer is" prefix, punctuation or articles, and with spaces around operators dropped."""
+    if len(text) <= _MATH_ANSWER_CHARS and (MATH_HINT.search(text) or is_symbolic(text)):
+        boxed = BOXED.findall(text)
+        return math_canonical(ANSWER_PREFIX.sub("", boxed[-1] if boxed else text))
+    text = ANSWER_PREFIX.sub("", strip_latex(text)).casefold()
+    text = _ARTICLES.sub(" ", _PUNCT.sub(" ", text))
+    text = _SPACE_OPS.sub(r"\1", " ".join(text.split()))
+    return text.strip(" .,*")
+
+
+SENTENCE_SPLIT = re.compile(r"(?<=[.!?])[)\]\"']?\s+")
+
+
+CONCLUSION_CUE = re.compile(
+    r"\b(?:so|therefore|thus|hence|consequently|answer|conclude|conclusion|overall|in total|altogether|"
+    r"in summary|final|result|means|which means|that means)\b|\\boxed|=",
+    re.IGNORECASE,
+)
+
+
+@lru_cache(maxsize=512)
+def whole_word(text: str) -> re.Pattern[str]:
+    """A pattern for ``text`` not inside a longer word (cached: the same options are searched per step)."""
+    return re.compile(rf"(?<!\w){re.escape(text)}(?!\w)")
+
+
+FUNCTION_WORDS = frozenset("it its is are was be they them he she a an the of to in on and or by for with".split())
+
+
+ALTERNATIVES = re.compile(r"\b((?:[\w-]+,\s*)*[\w-]+),?\s+or\s+([\w-]+)\b")
+
+
+def label_set(question: str, norm: str) -> list[str]:
+    """The label set a question offers that contains the answer ("even or odd", "a, b, or c"), else []."""
+    for match in ALTERNATIVES.finditer(question.casefold()):
+        labels = [x.strip() for x in match.group(1).split(",") if x.strip()] + [match.group(2)]
+        if norm in labels and not FUNCTION_WORDS.intersection(labels):  # "trophy or the suitcase" is no set
+            return labels
+    return []
