@@ -46,3 +46,13 @@ def tiny_verifier(tiny_model_dir: Path):
     from guardrail import OnnxVerifier
 
     return OnnxVerifier(tiny_model_dir, threads=1, batch_size=8)
+
+
+@pytest.fixture(autouse=True)
+def _structlog_defaults_after_each_test():
+    """CLI tests run ``main()`` in-process, which configures structlog for a command line (a logger bound to
+    that test's captured stream); put the library default back so a later test never logs to a closed file."""
+    import structlog
+
+    yield
+    structlog.reset_defaults()

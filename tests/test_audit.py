@@ -32,6 +32,13 @@ def cluster():
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, runtime_env={"env_vars": blank})
     yield
     ray.shutdown()
+    # Ray Data's progress bars replace builtins.print for the whole driver process (ray.experimental.tqdm_ray);
+    # put it back, or later tests' structlog output goes through it to a stream pytest has closed.
+    import builtins
+
+    from ray.experimental import tqdm_ray
+
+    builtins.print = tqdm_ray._print
 
 
 def _rows(n: int) -> list[dict]:
