@@ -8,9 +8,10 @@ the SDKs installed. Credentials go into the upstream request only; nothing here 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -64,18 +65,24 @@ class Upstream:
             await self._client.aclose()
             self._client = None
 
-    async def post_json(self, provider: str, url: str, body: dict[str, Any], headers: dict[str, str]) -> Any:
-        """The upstream's JSON reply to ``body``; an error status, a timeout or a bad reply raise UpstreamError."""
+    @contextlib.contextmanager
+    def _transport_errors(self, provider: str) -> Iterator[None]:
+        """One mapping of transport failures to upstream errors (a timeout is 504, anything else 502)."""
         import httpx
 
         try:
-            response = await self._client.post(url, content=_dumps(body), headers=headers)
-        except httpx.TimeoutException as exc:
+            yield
+        except (httpx.TimeoutException, asyncio.TimeoutError) as exc:
             self._observe_error(provider, "timeout")
             raise UpstreamError(f"the upstream did not answer within {self.timeout_s:g} s", status=504) from exc
         except httpx.HTTPError as exc:
             self._observe_error(provider, "connect")
             raise UpstreamError(f"the upstream could not be reached ({type(exc).__name__})") from exc
+
+    async def post_json(self, provider: str, url: str, body: dict[str, Any], headers: dict[str, str]) -> Any:
+        """The upstream's JSON reply to ``body``; an error status, a timeout or a bad reply raise UpstreamError."""
+        with self._transport_errors(provider):
+            response = await self._client.post(url, content=_dumps(body), headers=headers)
         if response.status_code != 200:
             raise self._status_error(provider, response.status_code, response.content, response.headers)
         try:
@@ -89,17 +96,9 @@ class Upstream:
         on_event: Callable[[dict[str, Any]], None],
     ) -> UpstreamEvents:  # fmt: skip
         """The upstream's event stream, once it answered 200 (an error status is raised, with its body)."""
-        import httpx
-
         request = self._client.build_request("POST", url, content=_dumps(body), headers=headers)
-        try:
+        with self._transport_errors(provider):
             response = await asyncio.wait_for(self._client.send(request, stream=True), _left(deadline))
-        except (httpx.TimeoutException, asyncio.TimeoutError) as exc:
-            self._observe_error(provider, "timeout")
-            raise UpstreamError(f"the upstream did not answer within {self.timeout_s:g} s", status=504) from exc
-        except httpx.HTTPError as exc:
-            self._observe_error(provider, "connect")
-            raise UpstreamError(f"the upstream could not be reached ({type(exc).__name__})") from exc
         if response.status_code != 200:
             try:
                 content = await response.aread()
