@@ -29,8 +29,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from guardrail import CheckInput, Guard, ModelError, OnnxVerifier, Opinion  # noqa: E402
-from guardrail._encoding import encode_batch  # noqa: E402
-from guardrail._extract import extract  # noqa: E402
+from guardrail.toolkit import encode_batch  # noqa: E402
+from guardrail import extract  # noqa: E402
 
 
 def median_ms(fn, reps: int, warmup: int = 5) -> float:

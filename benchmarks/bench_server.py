@@ -293,7 +293,7 @@ def main() -> None:
     from _support import FakeLLMServer
 
     from guardrail import Guard, OnnxVerifier
-    from guardrail._logging import configure_cli_logging
+    from guardrail.toolkit import configure_cli_logging
 
     configure_cli_logging()  # warnings only: no per-verdict lines in the bench output
 

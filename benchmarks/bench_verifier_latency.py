@@ -30,9 +30,9 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # spinning OpenMP threads d
 import numpy as np  # noqa: E402
 from tokenizers import Tokenizer  # noqa: E402
 
-from guardrail._encoding import encode_batch  # noqa: E402
-from guardrail._onnx import OnnxVerifier  # noqa: E402
-from guardrail._types import CheckInput  # noqa: E402
+from guardrail.toolkit import encode_batch  # noqa: E402
+from guardrail import OnnxVerifier  # noqa: E402
+from guardrail import CheckInput  # noqa: E402
 
 BATCH = 32
 

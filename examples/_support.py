@@ -96,7 +96,7 @@ class BaselineVerifier:
 
 
 def make_guard(policy: Policy | None = None) -> Guard:
-    from guardrail._logging import configure_cli_logging
+    from guardrail.toolkit import configure_cli_logging
 
     configure_cli_logging()  # scripts configure logging (warnings to stderr); the library never does
     try:

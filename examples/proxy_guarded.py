@@ -18,7 +18,7 @@ import httpx
 import openai
 from _support import REASONING, FakeLLMServer
 
-from guardrail._logging import configure_cli_logging
+from guardrail.toolkit import configure_cli_logging
 from guardrail.server import ServerConfig, create_app, serve_in_thread
 
 QUESTION = "A box holds 6 rows of 7 eggs. How many eggs are in the box?"

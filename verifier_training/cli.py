@@ -36,7 +36,7 @@ STAGE_MODULES = (
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from guardrail._cli import HelpFormatter
+    from guardrail.toolkit import HelpFormatter
 
     parser = argparse.ArgumentParser(
         prog="verifier-train", description=__doc__.splitlines()[0], formatter_class=HelpFormatter

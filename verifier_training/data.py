@@ -34,7 +34,7 @@ from guardrail.reader import (
     parse_number,
     parse_options,
 )
-from guardrail._types import AnswerType
+from guardrail import AnswerType
 
 from . import formats
 from ._errors import VerifierTrainingError, read_config

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from guardrail._types import CheckInput
+from guardrail import CheckInput
 
 from ._errors import DataError
 from .metrics import auroc, binary_report, recall_of_label
@@ -123,7 +123,7 @@ def evaluate(model_dir: Path, data: Path, *, threads: int = 2, limit: int = 0, l
              data_name: str | None = None) -> dict[str, Any]:
     """The report on ``data`` (named ``data_name``, default: the file's stem); ``also`` names further labelled
     sets scored the same way (``report["also"]``)."""
-    from guardrail._onnx import OnnxVerifier
+    from guardrail import OnnxVerifier
 
     verifier = OnnxVerifier(model_dir, threads=threads, batch_size=SCORE_BATCH)
     manifest = verifier.manifest

@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from guardrail._manifest import ModelManifest, write_manifest
-from guardrail._types import CheckInput
+from guardrail.toolkit import ModelManifest, write_manifest
+from guardrail import CheckInput
 
 from ._errors import ExportError, ParityError
 from .metrics import softmax_positive
@@ -227,7 +227,7 @@ def check_parity(
 def encode_items(model_dir: Path, items: Sequence[CheckInput], max_length: int) -> dict[str, Any]:
     from tokenizers import Tokenizer
 
-    from guardrail._encoding import encode_batch
+    from guardrail.toolkit import encode_batch
 
     tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
     return encode_batch(tokenizer, items, max_length, input_format_of(model_dir))

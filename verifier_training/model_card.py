@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from guardrail._manifest import read_manifest
+from guardrail.toolkit import read_manifest
 
 
 def _fmt(value: Any, digits: int = 4) -> str:

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from guardrail._manifest import load_verified_manifest
+from guardrail.toolkit import load_verified_manifest
 
 from ._errors import ExportError
 from ._rowquant import WORD_EMBEDDINGS

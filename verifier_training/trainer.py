@@ -24,8 +24,8 @@ from tokenizers import Tokenizer
 from tqdm import tqdm
 from transformers import AutoModelForSequenceClassification, BertConfig, BertForSequenceClassification
 
-from guardrail._encoding import INPUT_FORMAT, encode_batch
-from guardrail._types import CheckInput
+from guardrail.toolkit import INPUT_FORMAT, encode_batch
+from guardrail import CheckInput
 
 from ._cls_only import rewrite_last_layer
 from .export import TEMPERATURE_KEY, THRESHOLD_KEY

@@ -9,7 +9,7 @@ import re
 import zlib
 from collections.abc import Sequence
 
-from guardrail._types import Step
+from guardrail import Step
 
 _NUMBER = re.compile(r"(?<![\w.])(\d[\d,]*(?:\.\d+)?)")
 _NEGATABLE = re.compile(r"\b(is|are|was|were|does|do|did|can|will|has|have|should|must)\b", re.IGNORECASE)

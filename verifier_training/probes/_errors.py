@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from guardrail._errors import GuardrailError, InputError
+from guardrail import GuardrailError, InputError
 
 
 class ProbeError(GuardrailError):

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from guardrail._types import Step
+from guardrail import Step
 
 from ._backends import GenerateBackend, has_logprobs
 from ._prompt import PromptTemplate, normalise_answer, split_generation

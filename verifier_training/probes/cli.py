@@ -72,7 +72,7 @@ def build_backend(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 def run(args: argparse.Namespace) -> int:
     import structlog
 
-    from guardrail._errors import GuardrailError
+    from guardrail import GuardrailError
 
     from ._data import load_records
     from ._labels import build_label_rows, write_label_rows
