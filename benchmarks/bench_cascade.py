@@ -100,7 +100,7 @@ def primary_scores(args: argparse.Namespace, items: list[CheckInput]) -> tuple[s
                     scores[str(row["id"])] = row.get("consistency")
         return f"scores:{Path(args.scores).name}", scores
     if args.primary == "string-match":
-        from verifier_training.baseline import string_match_baseline
+        from verifier_training.evaluate.baseline import string_match_baseline
 
         return "string-match", {it.id: string_match_baseline(it.question, it.rationale, it.answer) for it in items}
     from guardrail import OnnxVerifier

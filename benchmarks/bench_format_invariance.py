@@ -5,7 +5,7 @@
 Items are real chains of thought (MMLU-Pro, 22 models) from the **test split** of the project's own data
 (``verifier_training.data.split_of``), never from ``shared/validation``. Each chain is scored with its own
 answer and with another option, each in every rendering of ``RENDERINGS`` (option list style x one line or
-one per line x answer style, from ``verifier_training.formats``). The spread of an (item, answer) is the
+one per line x answer style, from ``verifier_training.data.formats``). The spread of an (item, answer) is the
 largest minus the smallest score over its renderings. Prints the median and 95th percentile of the spread
 (targets: <= 0.02 and <= 0.05), the share of items whose reader analysis differs between renderings, and
 the renderings that move scores most. Asserts nothing.
@@ -25,9 +25,9 @@ sys.path.insert(0, str(REPO))
 
 from guardrail import CheckInput, OnnxVerifier  # noqa: E402
 from guardrail.reader import analyse  # noqa: E402
-from verifier_training import formats  # noqa: E402
+from verifier_training.data import formats  # noqa: E402
 from verifier_training.data import SOURCES, DataConfig, split_of  # noqa: E402
-from verifier_training.real import cut_after_answer, open_text  # noqa: E402
+from verifier_training.data.real import cut_after_answer, open_text  # noqa: E402
 
 # (option style, inline, answer style): every option style, both layouts, every answer style at least twice
 RENDERINGS: tuple[tuple[str, bool, str], ...] = (

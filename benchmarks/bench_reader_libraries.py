@@ -38,7 +38,8 @@ sys.path.insert(0, str(ROOT))
 SOURCES = ROOT / "verifier_training" / "sources"
 
 from guardrail.reader import normalise_answer, parse_number, split_steps  # noqa: E402
-from verifier_training.data import ANNOTATION, _STEP_NUMBER, prm_final_answer  # noqa: E402
+from verifier_training.data.gsm8k import ANNOTATION  # noqa: E402
+from verifier_training.data.prmbench import _STEP_NUMBER, prm_final_answer  # noqa: E402
 
 N_GSM8K = 300
 N_SPLIT = 500  # real rationales per source for study 2

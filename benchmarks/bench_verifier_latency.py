@@ -7,7 +7,7 @@ Prints median / p95 per single check (batch of one, tokenisation included) on in
 token budget (256 tokens: the honest worst case for "a check of up to 256 tokens"), optionally on real
 test items too, and throughput per batch; then each setting's ratio to the ONNX model. The torch model is
 built from the export's config.json (weights from --checkpoint when given; latency does not depend on weight
-values). The export computes the last layer for the [CLS] position only (``verifier_training._cls_only``);
+values). The export computes the last layer for the [CLS] position only (``verifier_training.train.cls_only``);
 "torch" is the model as trained, and "torch cls-only" the same rewrite in torch, so the ratios show what
 the rewrite and what onnxruntime each contribute. ``--compare`` times another exported model (e.g. the
 previous version) in the same run.
@@ -89,7 +89,7 @@ def torch_scorer(model_dir: Path, checkpoint: Path | None, threads: int, max_len
         model = BertForSequenceClassification(BertConfig.from_pretrained(str(model_dir)))
     model.eval()
     if cls_only:
-        from verifier_training._cls_only import rewrite_last_layer
+        from verifier_training.train.cls_only import rewrite_last_layer
 
         rewrite_last_layer(model)
     tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))

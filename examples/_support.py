@@ -87,7 +87,7 @@ class BaselineVerifier:
     name = "baseline:string-match"
 
     def __call__(self, items: list[CheckInput]) -> list[Opinion]:
-        from verifier_training.baseline import string_match_baseline
+        from verifier_training.evaluate.baseline import string_match_baseline
 
         return [
             Opinion(verifier=self.name, consistency=string_match_baseline(i.question, i.rationale, i.answer))

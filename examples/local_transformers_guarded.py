@@ -4,7 +4,7 @@
     python examples/local_transformers_guarded.py --model ./my-student   # a local model directory (no hub)
 
 The stub is a randomly initialised 1-layer GPT-2 with a word-level tokenizer built locally
-(``verifier_training.tiny.build_tiny_gpt2``); its output is forced token by token (it knows nothing), so
+(``examples/_tiny_gpt2.py``); its output is forced token by token (it knows nothing), so
 the example shows the plumbing, not a model's quality.
 Needs the ``train`` extra (torch, transformers); the runtime itself never imports them.
 """
@@ -14,10 +14,10 @@ from __future__ import annotations
 import argparse
 
 from _support import make_guard, show
+from _tiny_gpt2 import build_tiny_gpt2, forced_generation
 
 from guardrail import OutputBlocked, Policy
 from verifier_training.hf_adapter import guard_generate, guard_pipeline
-from verifier_training.tiny import build_tiny_gpt2, forced_generation
 
 PROMPT = "Q: what is 6 * 7 ?"
 

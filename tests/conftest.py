@@ -2,7 +2,7 @@
 
 Model fixtures
 - ``tiny_model_dir`` (session): a tiny random BERT classifier exported to ONNX through the real export path
-  (``verifier_training.tiny`` + ``verifier_training.export``, fp32, real MiniLM tokenizer). Needs torch:
+  (``tests/_tiny.py`` + ``verifier_training.export``, fp32, real MiniLM tokenizer). Needs torch:
   tests using it are skipped where torch is not installed. Read-only: copy it (``tiny_model_copy``) to modify.
 - ``tiny_model_copy``: a fresh writable copy of ``tiny_model_dir`` (for tampering tests).
 - ``tiny_verifier`` (session): an :class:`~guardrail.OnnxVerifier` on ``tiny_model_dir``.
@@ -25,8 +25,8 @@ import pytest
 def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     pytest.importorskip("torch")
     pytest.importorskip("optimum")
-    from verifier_training.export import export_onnx
-    from verifier_training.tiny import build_tiny_checkpoint
+    from verifier_training.export.onnx import export_onnx
+    from _tiny import build_tiny_checkpoint
 
     root = tmp_path_factory.mktemp("tiny-model")
     checkpoint = build_tiny_checkpoint(root / "checkpoint")

@@ -90,7 +90,7 @@ def _strings(value, path: tuple[str, ...] = ()):
 
 
 def test_pipeline_configs_name_this_folder_only_as_an_evaluation_set() -> None:
-    configs = sorted((FOLDER.parents[1] / "configs").glob("*.json"))
+    configs = sorted((FOLDER.parents[1] / "configs").rglob("*.json"))  # history/ too
     assert configs
     named = [
         (config.name, path)

@@ -75,7 +75,7 @@ def test_an_unknown_config_key_is_one_line_naming_the_file_and_the_key(tmp_path,
 
 @pytest.mark.parametrize("text", ["[1, 2]", "{not json"])
 def test_a_config_that_is_no_json_object_is_a_config_error_naming_the_file(tmp_path, text):
-    from verifier_training._errors import ConfigError, DataError
+    from verifier_training.errors import ConfigError, DataError
     from verifier_training.data import DataConfig
     from verifier_training.perturb import PerturbConfig
 
@@ -157,7 +157,7 @@ def test_evaluate_writes_only_where_told_and_names_each_set(tiny_model_copy, tmp
 
 
 def test_an_old_report_without_names_is_labelled_by_its_file():
-    from verifier_training.model_card import _set_name
+    from verifier_training.evaluate.model_card import _set_name
 
     assert _set_name({"path": "runs/perturbed4/test.jsonl"}) == "test"
     assert _set_name({"path": "x/challenge.jsonl"}, "challenge v2") == "challenge v2"
@@ -165,8 +165,8 @@ def test_an_old_report_without_names_is_labelled_by_its_file():
 
 
 def test_invalid_data_names_the_file_and_line(tmp_path, capsys):
-    from verifier_training._errors import DataError
-    from verifier_training.evaluate import read_rows
+    from verifier_training.errors import DataError
+    from verifier_training.rows import read_rows
 
     data = tmp_path / "d.jsonl"
     data.write_text('{"a": 1}\n\n{broken\n')

@@ -66,9 +66,9 @@ def test_default_is_the_clones_folder_and_a_wheel_without_it_fails_cleanly(tmp_p
 
 
 def test_the_v5_smoke_config_builds_every_real_source_from_the_shipped_sources(tmp_path):
-    from verifier_training.real import READERS
+    from verifier_training.data.real import READERS
 
-    config = data.DataConfig.load(Path(data.__file__).parent / "configs" / "data_v5_smoke.json")
+    config = data.DataConfig.load(Path(data.__file__).parent.parent / "configs" / "data_v5_smoke.json")
     assert set(config.real) == set(READERS)
     rows = data.build(config)
     fixed = [row for row in rows if row["meta"].get("fixed")]

@@ -22,14 +22,14 @@ ITEMS = [
 
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory):
-    from verifier_training.tiny import build_tiny_checkpoint
+    from _tiny import build_tiny_checkpoint
 
     return build_tiny_checkpoint(tmp_path_factory.mktemp("ckpt"), seed=1)
 
 
 @pytest.fixture(scope="module")
 def exported(checkpoint, tmp_path_factory):
-    from verifier_training.export import export_onnx
+    from verifier_training.export.onnx import export_onnx
 
     out = tmp_path_factory.mktemp("onnx") / "model"
     manifest = export_onnx(checkpoint, out, parity_items=ITEMS, name="tiny", version="9.9.9", temperature=1.5)
@@ -77,7 +77,7 @@ def test_parity_is_recorded_within_tolerance(exported):
 
 
 def test_onnx_session_matches_torch_on_runtime_encoding(exported, checkpoint):
-    from verifier_training.export import onnx_probabilities, torch_probabilities
+    from verifier_training.export.parity import onnx_probabilities, torch_probabilities
 
     out, manifest = exported
     onnx = onnx_probabilities(out, ITEMS, manifest.max_length, manifest.temperature)
@@ -100,15 +100,16 @@ def test_tampered_model_fails_verification(exported, tmp_path):
 
 
 def test_parity_failure_raises(checkpoint, tmp_path):
-    from verifier_training._errors import ParityError
-    from verifier_training.export import check_parity, export_onnx
+    from verifier_training.errors import ParityError
+    from verifier_training.export.onnx import export_onnx
+    from verifier_training.export.parity import check_parity
 
     out = tmp_path / "model"
     manifest = export_onnx(checkpoint, out, parity_items=ITEMS, quantize=False)
     assert manifest.metrics["parity"]["mode"] == "fp32"
     assert manifest.metrics["parity"]["max_abs_diff"] < 1e-4  # no quantisation: float rounding only
     # A different random checkpoint must not pass as the exported one.
-    from verifier_training.tiny import build_tiny_checkpoint
+    from _tiny import build_tiny_checkpoint
 
     other = build_tiny_checkpoint(tmp_path / "other", seed=7)
     with pytest.raises(ParityError):
@@ -116,8 +117,8 @@ def test_parity_failure_raises(checkpoint, tmp_path):
 
 
 def test_non_empty_out_dir_is_refused(checkpoint, tmp_path):
-    from verifier_training._errors import ExportError
-    from verifier_training.export import export_onnx
+    from verifier_training.errors import ExportError
+    from verifier_training.export.onnx import export_onnx
 
     (tmp_path / "stale.txt").write_text("x")
     with pytest.raises(ExportError):
@@ -125,16 +126,16 @@ def test_non_empty_out_dir_is_refused(checkpoint, tmp_path):
 
 
 def test_unknown_quantisation_mode_is_refused(checkpoint, tmp_path):
-    from verifier_training._errors import ExportError
-    from verifier_training.export import export_onnx
+    from verifier_training.errors import ExportError
+    from verifier_training.export.onnx import export_onnx
 
     with pytest.raises(ExportError, match="unknown quantisation mode"):
         export_onnx(checkpoint, tmp_path / "m", parity_items=ITEMS, quantize="int4")
 
 
 def test_row_quantised_embeddings_are_close_and_smaller(checkpoint, tmp_path):
-    from verifier_training._rowquant import quantize_rows
-    from verifier_training.export import export_onnx
+    from verifier_training.export.rowquant import quantize_rows
+    from verifier_training.export.onnx import export_onnx
 
     table = np.random.default_rng(0).normal(0, 0.05, (50, 32)).astype(np.float32)
     table[3] = 0.0  # an all-zero row must not divide by zero
@@ -151,7 +152,7 @@ def test_row_quantised_embeddings_are_close_and_smaller(checkpoint, tmp_path):
 
 
 def test_fp16_embeddings_are_exact_to_parity_and_smaller_than_fp32(checkpoint, tmp_path):
-    from verifier_training.export import export_onnx
+    from verifier_training.export.onnx import export_onnx
 
     half = export_onnx(checkpoint, tmp_path / "h", parity_items=ITEMS, quantize="fp16-embeddings")
     assert half.metrics["parity"]["mode"] == "fp16-embeddings"
@@ -168,7 +169,8 @@ def test_legacy_checkpoint_exports_and_scores_in_rg_v1(checkpoint, tmp_path):
     from guardrail import OnnxVerifier, _encoding
     from guardrail.reader import analyse
     from guardrail._onnx import shrink_unplaced
-    from verifier_training.export import export_onnx, onnx_probabilities
+    from verifier_training.export.onnx import export_onnx
+    from verifier_training.export.parity import onnx_probabilities
 
     legacy = tmp_path / "legacy"
     shutil.copytree(checkpoint, legacy)
@@ -208,8 +210,8 @@ def test_recovered_checkpoint_scores_like_the_export_and_trains_on(checkpoint, t
     import torch
     from transformers import AutoModelForSequenceClassification
 
-    from verifier_training.export import export_onnx
-    from verifier_training.recover import recover_checkpoint
+    from verifier_training.export.onnx import export_onnx
+    from verifier_training.export.recover import recover_checkpoint
 
     export_onnx(checkpoint, tmp_path / "onnx", parity_items=ITEMS, quantize=mode)
     parity = recover_checkpoint(tmp_path / "onnx", tmp_path / "back", ITEMS)
@@ -230,9 +232,9 @@ def test_head_pruned_checkpoint_exports_and_recovers_exactly(checkpoint, tmp_pat
     import torch
     from transformers import AutoModelForSequenceClassification
 
-    from verifier_training.export import export_onnx
-    from verifier_training.prune import prune_attention_heads, prune_feed_forward
-    from verifier_training.recover import recover_checkpoint
+    from verifier_training.export.onnx import export_onnx
+    from verifier_training.train.prune import prune_attention_heads, prune_feed_forward
+    from verifier_training.export.recover import recover_checkpoint
 
     model = AutoModelForSequenceClassification.from_pretrained(str(checkpoint))
     prune_attention_heads(prune_feed_forward(model, 48), 1)
@@ -251,9 +253,9 @@ def test_head_pruned_checkpoint_exports_and_recovers_exactly(checkpoint, tmp_pat
 
 def test_recover_refuses_a_config_that_does_not_fit_the_graph(checkpoint, tmp_path):
     from guardrail._manifest import read_manifest, write_manifest
-    from verifier_training._errors import ExportError
-    from verifier_training.export import export_onnx
-    from verifier_training.recover import recover_checkpoint
+    from verifier_training.errors import ExportError
+    from verifier_training.export.onnx import export_onnx
+    from verifier_training.export.recover import recover_checkpoint
 
     broken = tmp_path / "broken"
     export_onnx(checkpoint, broken, parity_items=ITEMS, quantize="fp32")
@@ -270,7 +272,7 @@ def test_recover_command_writes_a_checkpoint_that_training_can_start_from(checkp
     from transformers import AutoModelForSequenceClassification
 
     from verifier_training.cli import main
-    from verifier_training.export import export_onnx
+    from verifier_training.export.onnx import export_onnx
 
     manifest = export_onnx(checkpoint, tmp_path / "onnx", parity_items=ITEMS, quantize="fp16-embeddings")
     assert main(["recover", "--model", str(tmp_path / "onnx"), "--out", str(tmp_path / "base")]) == 0
@@ -280,8 +282,8 @@ def test_recover_command_writes_a_checkpoint_that_training_can_start_from(checkp
 
 
 def test_recover_refuses_int8_linear_layers_with_a_clear_error(exported, tmp_path):
-    from verifier_training._errors import ExportError
-    from verifier_training.recover import recover_checkpoint
+    from verifier_training.errors import ExportError
+    from verifier_training.export.recover import recover_checkpoint
 
     out, manifest = exported
     assert manifest.metrics["parity"]["mode"] == "int8"  # the tiny model passes parity fully quantised
@@ -306,7 +308,7 @@ def test_cls_only_last_layer_gives_the_full_models_logits(attention):
     token types, pruned heads (uneven per layer) and a batch."""
     import torch
 
-    from verifier_training._cls_only import ClsOnlyLastLayer, supports_cls_only
+    from verifier_training.train.cls_only import ClsOnlyLastLayer, supports_cls_only
 
     full = _bert_classifier(attn_implementation=attention)
     full.prune_heads({0: [1], 2: [0, 3]})
@@ -330,7 +332,7 @@ def test_cls_only_last_layer_gives_the_full_models_logits(attention):
 
 
 def test_cls_only_rewrite_is_skipped_where_it_would_not_be_exact():
-    from verifier_training._cls_only import supports_cls_only
+    from verifier_training.train.cls_only import supports_cls_only
 
     assert not supports_cls_only(_bert_classifier(position_embedding_type="relative_key"))
 

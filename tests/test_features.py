@@ -19,7 +19,7 @@ from guardrail.reader import (
     rejected_letters,
     words_to_digits,
 )
-from verifier_training.baseline import string_match_baseline
+from verifier_training.evaluate.baseline import string_match_baseline
 
 MC_QUESTION = "How many clips? Options: (A) 12 (B) 15 (C) 72 (D) 80 (E) 3"
 NATALIA = "Natalia sold 48/2 = 24 clips in May.\nNatalia sold 48+24 = 72 clips altogether in April and May."

@@ -15,7 +15,7 @@ import pytest
 
 from guardrail import CheckInput
 from guardrail.reader import analyse
-from verifier_training import formats
+from verifier_training.data import formats
 
 ITEMS = [  # (stem, options, rationale, the letter the rationale concludes)
     ("A car travels 120 km in 2 hours. What is its average speed?", ["40 km/h", "60 km/h", "80 km/h", "240 km/h"],

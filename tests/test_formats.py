@@ -1,4 +1,4 @@
-"""Option and answer formats (verifier_training/formats.py) render what the reader parses back."""
+"""Option and answer formats (verifier_training/data/formats.py) render what the reader parses back."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import random
 import pytest
 
 from guardrail.reader import parse_choice, parse_options
-from verifier_training import formats
-from verifier_training.data import render_options
+from verifier_training.data import formats
+from verifier_training.data.options import render_options
 
 OPTIONS = formats.lettered(["12 apples", "the red house", "3/4", "none of these"])
 FORMATS = [

@@ -1,5 +1,5 @@
 """The transformers adapter with a tiny randomly initialised GPT-2 and a word-level tokenizer built
-locally by ``verifier_training.tiny.build_tiny_gpt2`` (no download). Generation is forced token by token
+locally by ``examples/_tiny_gpt2.py`` (no download). Generation is forced token by token
 (``prefix_allowed_tokens_fn``) so the output is known; one test lets the random model speak freely and only
 checks that a verdict always comes back."""
 
@@ -14,7 +14,7 @@ from runtime_fakes import MappedVerifier  # noqa: E402
 
 from guardrail import Action, Guard, Guarded, OutputBlocked, Policy  # noqa: E402
 from verifier_training.hf_adapter import generate_text, guard_generate, guard_pipeline  # noqa: E402
-from verifier_training.tiny import build_tiny_gpt2, forced_generation  # noqa: E402
+from examples._tiny_gpt2 import build_tiny_gpt2, forced_generation  # noqa: E402
 
 PROMPT = "Q: what is 6 * 7 ?"
 TARGET = "<think> 6 * 7 = 42 </think> Final answer: 42"

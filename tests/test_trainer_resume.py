@@ -7,8 +7,8 @@ import json
 import pytest
 import torch
 
-from verifier_training import trainer
-from verifier_training.train_config import TrainConfig
+from verifier_training.train import loop as trainer
+from verifier_training.train.config import TrainConfig
 
 pytestmark = pytest.mark.slow
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from verifier_training.validate import DEFAULT_SUITE, summary, validate
+from verifier_training.evaluate.validate import DEFAULT_SUITE, summary, validate
 
 pytestmark = pytest.mark.slow
 
@@ -31,7 +31,7 @@ def _suite(tmp_path: Path) -> Path:
 
 
 def test_validate_scores_every_row_and_the_card_shows_it(tiny_model_dir, tmp_path):
-    from verifier_training.model_card import _validation_section
+    from verifier_training.evaluate.model_card import _validation_section
 
     out = tmp_path / "validation.json"
     result = validate(tiny_model_dir, _suite(tmp_path), out)

@@ -15,22 +15,20 @@ import argparse
 import importlib
 import sys
 
-from ._errors import VerifierTrainingError
+from .cli_common import EXIT_ERROR
+from .errors import VerifierTrainingError
 
-EXIT_ERROR = 1
-# What ``--verbose`` does in every stage that has it (see main).
-VERBOSE_HELP = "debug logging; an error shows its full traceback instead of one line"
-
-# Order is the pipeline order shown in --help.
+# Order is the pipeline order shown in --help. One package per stage; ``recover`` belongs to export and
+# ``validate`` to evaluate; the probes are a sibling product that registers its ``probe`` command here.
 STAGE_MODULES = (
     "verifier_training.data",
     "verifier_training.perturb",
     "verifier_training.train",
     "verifier_training.export",
-    "verifier_training.recover",
+    "verifier_training.export.recover",
     "verifier_training.evaluate",
-    "verifier_training.validate",
-    "verifier_training.probes.cli",
+    "verifier_training.evaluate.validate",
+    "verifier_probes.cli",
     "verifier_training.pipeline",
 )
 

@@ -1,4 +1,5 @@
-"""``verifier-train pipeline --recipe configs/recipe_v2.json``: rebuild a verifier from the repo in one command.
+"""``verifier-train pipeline``: rebuild a verifier from the repo in one command (``--recipe``, default
+``verifier_training/configs/recipe_v2.json``: the shipped model's).
 
 A recipe names the stages' configs and output folders; the pipeline runs ``data``, ``perturb``, ``train``,
 ``export`` and ``evaluate`` through their own command lines, in order. It is resumable by stage: a stage whose
@@ -27,9 +28,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ._errors import VerifierTrainingError
+from .errors import VerifierTrainingError
 
 STAGES = ("data", "perturb", "train", "export", "evaluate")
+# The shipped model's recipe: what `verifier-train pipeline` runs when no --recipe is given. Its paths are relative
+# to the clone's root, so run it from there.
+DEFAULT_RECIPE = Path("verifier_training") / "configs" / "recipe_v2.json"
 
 
 @dataclass(frozen=True)
@@ -52,8 +56,8 @@ def load_recipe(path: Path) -> dict[str, Any]:
 
 def plan(recipe: dict[str, Any]) -> list[Stage]:
     """The stages of a recipe as command lines, with their completion checks."""
-    from .train_config import TrainConfig
-    from .trainer import is_done
+    from .checkpoint import is_done
+    from .train.config import TrainConfig
 
     data, perturb, export, evaluate = (recipe[k] for k in ("data", "perturb", "export", "evaluate"))
     train = TrainConfig.load(recipe["train"]["config"])
@@ -107,7 +111,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "pipeline", help="data -> perturb -> train -> export -> evaluate from one recipe, resumable by stage"
     )
-    parser.add_argument("--recipe", type=Path, required=True, help="recipe JSON (configs/recipe_v2.json)")
+    parser.add_argument("--recipe", type=Path, default=DEFAULT_RECIPE,
+                        help="recipe JSON (the shipped model's, run from the clone's root)")
     parser.add_argument("--from", dest="redo_from", choices=STAGES,
                         help="redo this stage and every later one, even where their output is complete")
     parser.add_argument("--dry-run", action="store_true", help="print what would run, run nothing")

@@ -15,15 +15,15 @@ import json
 import random
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
-from .._errors import read_config
-from ..cli import VERBOSE_HELP
+from ..cli_common import VERBOSE_HELP, read_config
+from ..rows import BaseRow, Row, read_rows, write_rows
 from ._common import Example, Operator, Variant, render
 
 SPLITS = ("train", "dev", "test")
-ROW_KEYS = ("id", "qid", "source", "split", "question", "rationale", "answer", "label", "kind", "answer_type")
+ROW_KEYS = tuple(f.name for f in fields(Row))  # a labelled row: id, qid, source, split, question, ..., answer_type
 
 
 @dataclass(frozen=True)
@@ -184,12 +184,9 @@ def run(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     stats: dict[str, dict[str, int]] = {}
     for split in SPLITS:
-        with open(source / f"{split}.jsonl") as handle:
-            rows = perturb_split((json.loads(line) for line in handle if line.strip()), config)
-        partial = out / f".{split}.jsonl.partial"  # written whole, then renamed: readers never see half a file
-        with open(partial, "w") as handle:
-            handle.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
-        partial.replace(out / f"{split}.jsonl")
+        base = read_rows(source / f"{split}.jsonl", record=BaseRow)
+        rows = perturb_split((row.to_dict() for row in base), config)
+        write_rows(out / f"{split}.jsonl", (Row.from_dict(row) for row in rows))
         stats[split] = dict(Counter(f"{r['kind']}/{r['label']}" for r in rows))
         log.info("perturbed", split=split, rows=len(rows), positive=sum(r["label"] for r in rows))
     (out / "perturb_config.json").write_text(json.dumps(asdict(config), indent=2))
