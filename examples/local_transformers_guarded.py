@@ -16,7 +16,7 @@ import argparse
 from _support import make_guard, show
 
 from guardrail import OutputBlocked, Policy
-from verifier_training.hf_adapter import guard_generate, guard_pipeline
+from guardrail.adapters import guard_generate, guard_pipeline
 from verifier_training.tiny import build_tiny_gpt2, forced_generation
 
 PROMPT = "Q: what is 6 * 7 ?"
