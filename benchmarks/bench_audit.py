@@ -57,7 +57,7 @@ def main() -> None:
     size = generate(source, args.rows)
     if args.part_bytes is None:
         args.part_bytes = min(4 << 20, max(1 << 16, size // 16))
-    exe = [sys.executable, "-m", "guardrail._cli"]
+    exe = [sys.executable, "-m", "guardrail"]
     print(f"{args.rows} rows, {size / 1e6:.1f} MB, parts of {args.part_bytes} bytes, {os.cpu_count()} CPUs, "
           f"started {time.strftime('%H:%M:%S')}", flush=True)  # fmt: skip
     results = []

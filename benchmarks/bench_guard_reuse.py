@@ -8,10 +8,10 @@ Each setting runs in a fresh subprocess (so peak RSS is its own):
 - ``shared``: one ``Guard()`` made once, ``.check`` in a loop;
 - ``new-concurrent``: ``--concurrency`` threads at once, each making its own ``Guard()`` and checking.
 
-With the shared verifier cache (``guardrail._onnx.shared_verifier``) every ``Guard()`` on the same model
-directory reuses one loaded verifier, so ``new`` should come close to ``shared``. ``--no-cache`` sizes that
-cache to 0 (every Guard loads its own model: the behaviour before the cache) to compare in one run. Prints
-numbers only; asserts nothing.
+With the shared verifier cache every ``Guard()`` on the same model directory reuses one loaded verifier, so
+``new`` should come close to ``shared``. ``--no-cache`` gives every Guard its own ``OnnxVerifier()`` instead
+(every Guard loads its own model: the behaviour before the cache) to compare in one run. Prints numbers only;
+asserts nothing.
 """
 
 from __future__ import annotations
@@ -34,30 +34,28 @@ OUTPUT = "<think>25% of 20 is 5.\n20 - 5 = 15.</think>\nThe price is $15. Final 
 
 def _child(mode: str, calls: int, concurrency: int, no_cache: bool) -> dict[str, float]:
     sys.path.insert(0, str(REPO))
-    from guardrail import Guard
+    from guardrail import Guard, OnnxVerifier
 
-    if no_cache:
-        import guardrail._onnx
+    def new_guard() -> Guard:
+        return Guard(OnnxVerifier()) if no_cache else Guard()  # a verifier of its own, or the shared one
 
-        guardrail._onnx._SHARED_MAX = 0
-
-    Guard().check(QUESTION, OUTPUT)  # the first load is paid in every mode; measure the steady state
+    new_guard().check(QUESTION, OUTPUT)  # the first load is paid in every mode; measure the steady state
     started = time.perf_counter()
     if mode == "shared":
-        guard = Guard()
+        guard = new_guard()
         for _ in range(calls):
             guard.check(QUESTION, OUTPUT)
         done = calls
     elif mode == "new":
         for _ in range(calls):
-            Guard().check(QUESTION, OUTPUT)
+            new_guard().check(QUESTION, OUTPUT)
         done = calls
     else:
         barrier = threading.Barrier(concurrency)
 
         def worker() -> None:
             barrier.wait()
-            Guard().check(QUESTION, OUTPUT)
+            new_guard().check(QUESTION, OUTPUT)
 
         threads = [threading.Thread(target=worker) for _ in range(concurrency)]
         for thread in threads:

@@ -131,7 +131,7 @@ class Server:
         self.name, self.port = name, free_port()
         self.config = Path(tempfile.mkstemp(suffix=".json")[1])
         self.config.write_text(json.dumps({"queue_size": 4096, "onnx_batch_size": 32, **settings}))
-        command = [sys.executable, "-m", "guardrail._cli", "serve", "--port", str(self.port),
+        command = [sys.executable, "-m", "guardrail", "serve", "--port", str(self.port),
                    "--config", str(self.config), "--log-json"] + (["--model", model] if model else [])  # fmt: skip
         self.proc = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                      env={**os.environ, "GUARDRAIL_API_KEYS": ""})  # fmt: skip

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from guardrail import CheckInput, Guard, ModelError, Opinion, Policy
+from guardrail.adapters import last_user_text
 
 REASONING = ["There are 6 rows of eggs.", "\nEach row holds 7 eggs.", "\n6 * 7 = 42 eggs in the box."]
 
@@ -34,7 +35,7 @@ def model_reply(user_text: str) -> tuple[str, str]:
 class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802 - http.server's naming
         request = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))) or b"{}")
-        user = _last_user_text(request.get("messages", []))
+        user = last_user_text({"messages": request.get("messages", [])})  # the adapters' own rule
         reasoning, answer = model_reply(user)
         if self.path.endswith("/messages"):
             if request.get("stream"):
@@ -116,16 +117,6 @@ def show(label: str, guarded: Any, text: str) -> None:
 
 
 # --- canned bodies ------------------------------------------------------------------------------------------
-
-
-def _last_user_text(messages: list[dict[str, Any]]) -> str:
-    for message in reversed(messages):
-        if message.get("role") == "user":
-            content = message.get("content")
-            if isinstance(content, str):
-                return content
-            return "\n".join(b.get("text", "") for b in content or [] if isinstance(b, dict))
-    return ""
 
 
 def anthropic_message(content: list[dict[str, Any]], stop_reason: str = "end_turn") -> dict[str, Any]:

@@ -17,7 +17,7 @@ from _support import make_guard, show
 from _tiny_gpt2 import build_tiny_gpt2, forced_generation
 
 from guardrail import OutputBlocked, Policy
-from verifier_training.hf_adapter import guard_generate, guard_pipeline
+from guardrail.adapters import guard_generate, guard_pipeline
 
 PROMPT = "Q: what is 6 * 7 ?"
 

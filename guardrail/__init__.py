@@ -19,11 +19,12 @@ from ._errors import (
 )
 from ._manifest import ModelManifest
 from ._types import Action, AnswerType, Assessment, CheckInput, Extraction, Guarded, Opinion, Step, Verdict
-from ._verifier import AsyncScorer, AsyncVerifier, Scorer, Verifier
+from ._verifier import AsyncScorer, AsyncVerifier, Scorer, Verifier, VerifierScorer
 
 # runtime
 from ._extract import Extractor, extract
-from ._guard import CheckRequest, Guard, VerifierScorer, question_from_call
+from ._guard import CheckRequest, Guard
+from ._question import question_from_call
 from ._model_store import default_model_dir
 from ._onnx import OnnxVerifier
 from ._policy import Policy

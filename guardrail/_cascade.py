@@ -21,15 +21,17 @@ the Guard's ``on_error`` policy applies. Every verifier asked is recorded in ``o
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable, Sequence
 from typing import Literal
 
 import structlog
 
 from ._types import Assessment, CheckInput, Opinion
-from ._verifier import Verifier, sole_assessment
+from ._verifier import Scorer, Verifier, VerifierScorer, sole_assessment
 
 Mode = Literal["never", "cascade", "always"]
+DEFAULT_BAND = (0.2, 0.8)
 # (primary opinion, judge opinion) -> (score, names of the verifiers whose opinion made the score)
 Combine = Callable[[Opinion, Opinion], tuple[float, tuple[str, ...]]]
 MODES = ("never", "cascade", "always")
@@ -66,20 +68,16 @@ class Cascade:
         judge: Verifier | None = None,
         *,
         mode: Mode = "cascade",
-        band: tuple[float, float] = (0.2, 0.8),
+        band: tuple[float, float] = DEFAULT_BAND,
         combine: Combine = judge_decides,
     ) -> None:
-        if mode not in MODES:
-            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
-        lo, hi = band
-        if not 0.0 <= lo <= hi <= 1.0:
-            raise ValueError(f"band must satisfy 0 <= lo <= hi <= 1, got {band!r}")
+        band = _checked(mode, band)
         if judge is None and mode != "never":
             raise ValueError(f"mode {mode!r} needs a judge")
         self.primary = primary
         self.judge = judge
         self.mode = mode
-        self.band = (float(lo), float(hi))
+        self.band = band
         self.combine = combine
 
     def __repr__(self) -> str:
@@ -158,6 +156,33 @@ class Cascade:
             return ()
         lo, hi = self.band
         return (f"escalated: {primary.verifier} score {primary.consistency:.2f} in band [{lo:.2f}, {hi:.2f}]",)
+
+
+def scorer_for(
+    judge: Verifier | None = None, *, mode: Mode | None = None, band: tuple[float, float] | None = None
+) -> Callable[[Verifier], Scorer]:
+    """How to score once the primary verifier is known: the settings are checked now, the scorer is built
+    later (the Guard loads its default model on first use, never at construction).
+
+    With a judge: a :class:`Cascade` (``mode`` defaults to ``"cascade"``); without one: the verifier alone
+    (:class:`~guardrail.VerifierScorer`). This is what the Guard's ``judge`` / ``escalate`` / ``band`` keywords
+    build; ``Guard(scorer=Cascade(primary, judge, band=...))`` is the same thing, composed by hand.
+    """
+    mode = mode if mode is not None else ("cascade" if judge is not None else "never")
+    band = _checked(mode, band if band is not None else DEFAULT_BAND)
+    if judge is None:
+        return VerifierScorer
+    return functools.partial(Cascade, judge=judge, mode=mode, band=band)
+
+
+def _checked(mode: str, band: tuple[float, float]) -> tuple[float, float]:
+    """The cascade's settings, validated once for every way of building one."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    lo, hi = band
+    if not 0.0 <= lo <= hi <= 1.0:
+        raise ValueError(f"band must satisfy 0 <= lo <= hi <= 1, got {band!r}")
+    return float(lo), float(hi)
 
 
 def _from_primary(primary: Opinion) -> Assessment:

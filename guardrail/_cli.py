@@ -35,12 +35,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from ._arguments import Band, HelpFormatter, bounded_int, positive_int, probability
+from ._cascade import scorer_for
 from ._errors import InputError, ModelError
 from ._extract import MAX_INPUT_CHARS, extract, from_fields, replace_lone_surrogates
 from ._guard import Guard
 from ._policy import Policy
-from ._records import RECORD_KEYS, encodable, error_record, verdict_record  # noqa: F401 - RECORD_KEYS re-exported
-from ._records import echo_id as _echo_id
+from ._records import (  # noqa: F401 - RECORD_KEYS re-exported
+    BOM, RECORD_KEYS, Parsed, encodable, error_record, parse_line, verdict_record,
+)  # fmt: skip
 from ._records import non_finite_field as _non_finite_field
 from ._types import Action, Extraction, Verdict
 
@@ -48,18 +51,6 @@ CHUNK_LINES = 256  # at most this many lines are read, scored and written at a t
 CHUNK_BYTES = 4 << 20  # ... and at most about this many bytes of input: memory stays flat on huge files
 MAX_THREADS = 64  # onnxruntime intra-op threads: past the cores they only contend, and each costs load time
 EXIT_BLOCKED = 3  # `guardrail check`: the policy blocked the output
-BOM = b"\xef\xbb\xbf"
-
-
-class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
-    """Help that shows each option's default, except where there is none to show (None, an off flag, an empty
-    list) or the help text already says it."""
-
-    def _get_help_string(self, action: argparse.Action) -> str | None:
-        nothing = action.default is None or action.default is False or action.default == []
-        if nothing or "default" in (action.help or ""):
-            return action.help
-        return super()._get_help_string(action)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -93,18 +84,18 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument(
         "--band",
         nargs=2,
-        type=_probability,
-        action=_Band,
+        type=probability,
+        action=Band,
         default=(0.2, 0.8),
         metavar=("LO", "HI"),
         help="scores escalated to the judge (0 <= LO <= HI <= 1)",
     )
     score.add_argument(
-        "--judge-concurrency", type=_positive_int, default=4, metavar="N", help="parallel judge requests"
+        "--judge-concurrency", type=positive_int, default=4, metavar="N", help="parallel judge requests"
     )
     score.add_argument(
         "--batch-bytes",
-        type=_positive_int,
+        type=positive_int,
         default=CHUNK_BYTES,
         metavar="N",
         help=f"a batch ends after {CHUNK_LINES} lines or once it holds N bytes of input, whichever comes first",
@@ -150,13 +141,13 @@ def _serve_parser(commands: Any, formatter: type[argparse.HelpFormatter]) -> arg
         formatter_class=formatter,
     )
     serve.add_argument("--host", help="address to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=_bounded_int(0, 65535), help="port (default 8000)")
+    serve.add_argument("--port", type=bounded_int(0, 65535), help="port (default 8000)")
     serve.add_argument("--config", metavar="FILE", help="JSON or TOML settings (guardrail.server.ServerConfig)")
     serve.add_argument("--upstream-openai", metavar="URL", help="OpenAI-compatible upstream base URL (.../v1)")
     serve.add_argument("--upstream-anthropic", metavar="URL", help="Anthropic Messages upstream base URL")
     serve.add_argument("--batch-wait-ms", type=float, metavar="MS", help="micro-batch wait, 0 to 2 (default 2)")
-    serve.add_argument("--max-batch", type=_positive_int, metavar="N", help="items per micro-batch (default 64)")
-    serve.add_argument("--queue-size", type=_positive_int, metavar="N", help="pending items before 429 (1024)")
+    serve.add_argument("--max-batch", type=positive_int, metavar="N", help="items per micro-batch (default 64)")
+    serve.add_argument("--queue-size", type=positive_int, metavar="N", help="pending items before 429 (1024)")
     serve.add_argument("--block-response", choices=("fallback", "error"), help="a proxied block: fallback text "
                        "(default) or an error response")  # fmt: skip
     serve.set_defaults(func=run_serve)
@@ -201,20 +192,20 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--model", metavar="DIR", help="model directory (default: the shipped model, or $GUARDRAIL_MODEL_DIR)"
     )
-    parser.add_argument("--batch-size", type=_positive_int, default=16, metavar="N", help="inputs per onnxruntime call")
+    parser.add_argument("--batch-size", type=positive_int, default=16, metavar="N", help="inputs per onnxruntime call")
     parser.add_argument(
         "--threads",
-        type=_bounded_int(1, MAX_THREADS),
+        type=bounded_int(1, MAX_THREADS),
         default=2,
         metavar="N",
         help=f"onnxruntime intra-op threads, 1 to {MAX_THREADS} (more than the CPU cores only slows it down)",
     )
-    parser.add_argument("--pass-above", type=_probability, default=0.8, metavar="P", help="consistency >= P: pass")
+    parser.add_argument("--pass-above", type=probability, default=0.8, metavar="P", help="consistency >= P: pass")
     parser.add_argument(
-        "--label-above", type=_probability, default=0.5, metavar="P", help=">= P: label (else annotate)"
+        "--label-above", type=probability, default=0.5, metavar="P", help=">= P: label (else annotate)"
     )
     parser.add_argument(
-        "--annotate-above", type=_probability, default=0.2, metavar="P", help=">= P: annotate (else block)"
+        "--annotate-above", type=probability, default=0.2, metavar="P", help=">= P: annotate (else block)"
     )
     parser.add_argument(
         "--no-answer", choices=[a.value for a in Action], default="label", help="action when no answer is found"
@@ -227,46 +218,6 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--verbose", "-v", action="store_true", help="log every verdict to stderr")
     parser.add_argument("--log-json", action="store_true", help="log events as JSON lines")
-
-
-def _positive_int(text: str) -> int:
-    return _bounded_int(1, None)(text)
-
-
-def _bounded_int(low: int, high: int | None) -> Any:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-        if value < low or (high is not None and value > high):
-            bounds = f"at least {low}" if high is None else f"from {low} to {high}"
-            raise argparse.ArgumentTypeError(f"must be {bounds}, got {value}")
-        return value
-
-    parse.__name__ = "integer"  # argparse names the type in its "invalid ... value" message
-    return parse
-
-
-def _probability(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0.0 <= value <= 1.0:  # also refuses nan
-        raise argparse.ArgumentTypeError(f"must be a probability in [0, 1], got {text}")
-    return value
-
-
-class _Band(argparse.Action):
-    """``--band LO HI``: two probabilities (checked by the type), in order."""
-
-    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
-                 option_string: str | None = None) -> None:
-        lo, hi = values
-        if lo > hi:
-            parser.error(f"{option_string}: LO must not exceed HI, got {lo} {hi}")
-        setattr(namespace, self.dest, (lo, hi))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -331,9 +282,7 @@ def run_score(args: argparse.Namespace, policy: Policy) -> int:
             return 2
         verifier = _load_verifier(args)
         judge = _claude_judge(args) if args.fallback == "claude" else None
-        guard = Guard(
-            verifier, policy=policy, judge=judge, escalate="cascade" if judge else "never", band=tuple(args.band)
-        )
+        guard = Guard(scorer=scorer_for(judge, band=tuple(args.band))(verifier), policy=policy)
         try:
             sink = Sink.open(args.output)
         except OSError as exc:
@@ -479,9 +428,6 @@ class Sink:
                 pass
 
 
-Parsed = tuple[Any, "dict[str, Any] | None", "str | None"]  # (id to echo, item for the guard, error)
-
-
 def _chunks(source: IO[bytes], *, max_lines: int = CHUNK_LINES, max_bytes: int = CHUNK_BYTES) -> Iterator[list[Parsed]]:
     """Parsed lines in batches of at most ``max_lines`` lines and (a line past) ``max_bytes`` bytes."""
     chunk: list[Parsed] = []
@@ -498,42 +444,6 @@ def _chunks(source: IO[bytes], *, max_lines: int = CHUNK_LINES, max_bytes: int =
             chunk, size = [], 0
     if chunk:
         yield chunk
-
-
-def parse_line(raw: bytes, number: int) -> Parsed:
-    """One input line -> (id to echo, guard item) or (id, None, error). Decoded per line: one bad line stays one."""
-    fallback_id = f"line-{number}"
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        error = f"input_error: not_utf8: line {number} is not valid UTF-8 (byte {exc.start})"
-        return _recover_id(raw, fallback_id), None, error
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        return fallback_id, None, f"input_error: invalid_json: line {number}: {exc}"
-    except RecursionError:  # the stdlib parser recurses per nesting level
-        return fallback_id, None, f"input_error: invalid_json: line {number} is nested too deeply"
-    if not isinstance(data, dict):
-        return fallback_id, None, f"input_error: not_an_object: line {number} is a JSON {type(data).__name__}"
-    echo_id = _echo_id(data, fallback_id)
-    field = _non_finite_field(data)
-    if field is not None:
-        return echo_id, None, f"input_error: non_finite_number: line {number}: {field} is NaN or infinite"
-    return echo_id, {**data, "id": str(echo_id)}, None
-
-
-
-
-
-
-def _recover_id(raw: bytes, fallback_id: str) -> Any:
-    """The id of a line that is JSON apart from bad bytes, so its error record still carries it."""
-    try:
-        data = json.loads(raw.decode("utf-8", errors="replace"))
-    except (ValueError, RecursionError):
-        return fallback_id
-    return _echo_id(data, fallback_id)
 
 
 def _write(
@@ -554,12 +464,6 @@ def _write(
         lines.append(json.dumps(encodable(record), ensure_ascii=sink.ascii_only))
     sink.write("\n".join(lines) + "\n")
     counts.update(written)
-
-
-
-
-
-
 
 
 def _written(counts: Counter[str]) -> int:

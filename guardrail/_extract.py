@@ -36,6 +36,8 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
+from pydantic import BaseModel, ConfigDict
+
 from ._errors import InputError
 from ._types import OUTPUT_TRUNCATED, PARTLY_REDACTED, Extraction
 from .reader import split_steps
@@ -48,6 +50,7 @@ NON_FINITE_NUMBER = "non_finite_number"
 RATIONALE_KEYS = ("reasoning", "rationale", "explanation", "thinking", "reasoning_content", "chain_of_thought", "cot")
 ANSWER_KEYS = ("answer", "final_answer", "final", "result", "prediction")
 REASONING_FIELDS = ("reasoning_content", "reasoning")  # an OpenAI-compatible message's reasoning channel
+THINKING_JOIN = "\n\n"  # between an Anthropic message's thinking blocks (streamed or not)
 # Provider stop reasons meaning the output was cut before the model finished it (Anthropic, OpenAI).
 TRUNCATED_STOPS = {"stop_reason": ("max_tokens", "model_context_window_exceeded"), "finish_reason": ("length",)}
 
@@ -173,7 +176,7 @@ def is_message(obj: Any) -> bool:
 def truncation_reasons(obj: Any) -> tuple[str, ...]:
     """``("output_truncated: ...",)`` when a provider message, choice or stream delta (object or dict) says the
     output was cut at a length limit (``stop_reason`` ``max_tokens``, ``finish_reason`` ``length``), else ().
-    Local generation says so the OpenAI way (``{"finish_reason": "length"}``, see ``hf_adapter``)."""
+    Local generation says so the OpenAI way (``{"finish_reason": "length"}``, see ``guard_generate``)."""
     if obj is None or isinstance(obj, (str, bytes, bytearray)):
         return ()
     for field, values in TRUNCATED_STOPS.items():
@@ -205,29 +208,44 @@ def _from_mapping(data: Mapping[str, Any], max_chars: int) -> Extraction:
 
 
 def _from_blocks(blocks: Any, max_chars: int, reasons: tuple[str, ...] = ()) -> Extraction:
+    for block in blocks:  # what a dict may hold and an SDK object never does: a block that is not text
+        kind = field_of(block, "type")
+        if kind in ("thinking", "text"):
+            as_text(field_of(block, kind) or "", f"{kind} block", max_chars=max_chars)
+    reasoning, text, redacted = message_parts(blocks)
+    if not reasoning.strip() and not redacted and not text.strip():
+        if reasons:  # cut before any text: nothing to check, and the verdict says why
+            return noted(_make("", None, "none"), reasons)
+        raise InputError("empty: message has no text or thinking content")
+    return noted(from_channel(reasoning, text, "anthropic_thinking", redacted=redacted, max_chars=max_chars), reasons)
+
+
+def message_parts(blocks: Any) -> tuple[str, str, bool]:
+    """``(reasoning, visible text, redacted)`` of Anthropic content blocks (SDK objects or dicts): the
+    ``thinking`` blocks are the reasoning channel, the ``text`` blocks the visible text (fragments of one text,
+    e.g. split around citations), ``redacted_thinking`` (encrypted) cannot be read. The one reading of a
+    ``Message``, for ``extract`` and ``guard_anthropic`` alike (a stream joins its thinking blocks the same way)."""
     thinking, texts, redacted = [], [], False
     for block in blocks:
         kind = field_of(block, "type")
+        value = field_of(block, kind) if kind in ("thinking", "text") else None
         if kind == "thinking":
-            thinking.append(as_text(field_of(block, "thinking") or "", "thinking block", max_chars=max_chars))
+            thinking.append(value if isinstance(value, str) else "")
         elif kind == "text":
-            texts.append(as_text(field_of(block, "text") or "", "text block", max_chars=max_chars))
-        elif kind == "redacted_thinking":  # encrypted: there is no stated reasoning to check in it
+            texts.append(value if isinstance(value, str) else "")
+        elif kind == "redacted_thinking":
             redacted = True
-    text = "\n".join(texts).strip()
-    reasoning = "\n".join(thinking).strip()
-    if not reasoning and redacted:
-        answer = _from_markers(text) if text else None
-        found = _make("", answer.answer if answer else (_clean_answer(text) or None), "anthropic_thinking_redacted")
-        return noted(found, reasons)
-    if not reasoning:
-        if not text:
-            if reasons:  # cut before any text: nothing to check, and the verdict says why
-                return noted(_make("", None, "none"), reasons)
-            raise InputError("empty: message has no text or thinking content")
-        return noted(extract_text(text, max_chars=max_chars), reasons)
-    found = with_reasoning(reasoning, text, "anthropic_thinking")
-    return noted(found, (*redaction_reasons(reasoning, redacted), *reasons))
+    return THINKING_JOIN.join(thinking), "".join(texts), redacted
+
+
+def reasoning_of(obj: Any) -> str:
+    """The reasoning channel of an OpenAI-compatible message or stream delta (``reasoning_content`` /
+    ``reasoning``, object or dict); ``""`` when there is none."""
+    for name in REASONING_FIELDS:
+        value = field_of(obj, name)
+        if isinstance(value, str) and value:
+            return value
+    return ""
 
 
 def _from_openai_choice(choice: Any, max_chars: int) -> Extraction:
@@ -236,15 +254,41 @@ def _from_openai_choice(choice: Any, max_chars: int) -> Extraction:
 
 def _from_openai_message(message: Any, max_chars: int, reasons: tuple[str, ...] = ()) -> Extraction:
     content = as_text(field_of(message, "content") or "", "message content", max_chars=max_chars)
-    reasoning = next((r for r in (field_of(message, name) for name in REASONING_FIELDS) if r), None)
-    if isinstance(reasoning, str) and reasoning.strip():
-        rationale = as_text(reasoning, "reasoning", max_chars=max_chars).strip()
-        return noted(with_reasoning(rationale, content, "openai_reasoning"), reasons)
-    if not content.strip():
+    reasoning = as_text(reasoning_of(message), "reasoning", max_chars=max_chars)
+    if not reasoning.strip() and not content.strip():
         if reasons:  # cut before any content: nothing to check, and the verdict says why
             return noted(_make("", None, "none"), reasons)
         raise InputError("empty: message has no content")
-    return noted(extract_text(content, max_chars=max_chars), reasons)
+    return noted(from_channel(reasoning, content, "openai_reasoning", max_chars=max_chars), reasons)
+
+
+def from_channel(
+    reasoning: str, text: str, fmt: str, *, redacted: bool = False, max_chars: int = MAX_INPUT_CHARS
+) -> Extraction:
+    """An output that comes as a reasoning channel and a visible text: the one rule for Anthropic thinking
+    blocks, an OpenAI-compatible reasoning field and what a guarded stream collected, whether it reaches the
+    Guard through ``extract`` (``Guard.apply``) or through an adapter.
+
+    Readable reasoning: :func:`with_reasoning` (``partly_redacted`` when redacted blocks came with it). Only
+    redacted reasoning: no rationale (format ``<fmt>_redacted``, which the policy reports as
+    ``rationale_redacted``) and the visible text's answer. No reasoning at all: the visible text is read like
+    any text (``<think>`` tags in it are the channel, see :func:`split_think`); an empty one has no answer.
+    """
+    reasoning, text = reasoning.strip(), text.strip()
+    if reasoning:
+        return noted(with_reasoning(reasoning, text, fmt), redaction_reasons(reasoning, redacted))
+    if redacted:
+        return _make("", visible_answer(text), f"{fmt}_redacted")
+    return extract_text(text, max_chars=max_chars) if text else _make("", None, "none")
+
+
+def visible_answer(text: str) -> str | None:
+    """The answer in a visible text: its marked answer ("Final answer: 42", a boxed value, a JSON answer field),
+    else the whole text (cleaned); None when empty."""
+    if not text.strip():
+        return None
+    marked = extract_text(text).answer
+    return marked if marked else (_clean_answer(text) or None)
 
 
 def noted(extraction: Extraction, reasons: Sequence[str]) -> Extraction:
@@ -260,11 +304,8 @@ def with_reasoning(reasoning: str, final_text: str, fmt: str) -> Extraction:
     eggs.") is deliberately not added to the rationale: it restates the answer, and a rationale that ends on
     the answer looks consistent whatever the reasoning concluded.
     """
-    marked = _from_markers(final_text) if final_text else None
-    if marked is not None:
-        return _make(reasoning, marked.answer, fmt)
-    if final_text:
-        return _make(reasoning, _clean_answer(final_text), fmt)
+    if final_text.strip():
+        return _make(reasoning, visible_answer(final_text), fmt)
     inner = _from_markers(reasoning)  # the answer only appears inside the reasoning
     return _make(inner.rationale, inner.answer, fmt) if inner else _make(reasoning, None, fmt)
 
@@ -292,19 +333,40 @@ def is_non_finite(value: Any) -> bool:
 
 # --- text shapes --------------------------------------------------------------------------------------------
 
-_THINK = re.compile(r"<(think|thinking|reasoning)>(.*?)(?:</\1>|\Z)", re.DOTALL | re.IGNORECASE)
-_LONE_CLOSE = re.compile(r"</(?:think|thinking|reasoning)>", re.IGNORECASE)
+THINK_TAGS = ("think", "thinking", "reasoning")  # <think>...</think> and its spellings, in any case
+_THINK = re.compile(rf"<({'|'.join(THINK_TAGS)})>(.*?)(?:</\1>|\Z)", re.DOTALL | re.IGNORECASE)
+_LONE_CLOSE = re.compile(rf"</(?:{'|'.join(THINK_TAGS)})>", re.IGNORECASE)
 _FENCE = re.compile(r"```(?:json|JSON)?\s*(\{.*?\})\s*```", re.DOTALL)
 
 
-def _from_think_tags(text: str) -> Extraction | None:
+class ThinkSplit(BaseModel):
+    """A text split where its reasoning ends: ``head`` (everything up to the end of the closing tag, kept
+    verbatim when the answer is rewritten), the ``rationale`` inside the tags, and the ``answer_text`` after."""
+
+    model_config = ConfigDict(frozen=True)
+    head: str
+    rationale: str
+    answer_text: str
+
+
+def split_think(text: str) -> ThinkSplit | None:
+    """The one think-tag rule: ``<think>...</think>answer`` (also ``<thinking>``, ``<reasoning>``, any case), or a
+    lone ``</think>`` (R1-style templates put the opening tag in the prompt). An unterminated opening tag is
+    all reasoning, no answer text. ``None``: no think tags."""
     match = _THINK.search(text)
     if match is not None:
-        return with_reasoning(match.group(2).strip(), text[match.end() :].strip(), "think_tags")
+        end = match.end()
+        return ThinkSplit(head=text[:end], rationale=match.group(2).strip(), answer_text=text[end:])
     close = _LONE_CLOSE.search(text)
     if close is not None:
-        return with_reasoning(text[: close.start()].strip(), text[close.end() :].strip(), "think_tags")
+        end = close.end()
+        return ThinkSplit(head=text[:end], rationale=text[: close.start()].strip(), answer_text=text[end:])
     return None
+
+
+def _from_think_tags(text: str) -> Extraction | None:
+    split = split_think(text)
+    return None if split is None else with_reasoning(split.rationale, split.answer_text.strip(), "think_tags")
 
 
 def _from_json_text(text: str, max_chars: int) -> Extraction | None:

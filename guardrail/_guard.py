@@ -16,21 +16,21 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import structlog
 from pydantic import BaseModel, ConfigDict
 
+from ._cascade import Mode, scorer_for
 from ._errors import GuardrailError, InputError, VerifierError
-from ._extract import MAX_INPUT_CHARS, as_text, choices_of, extract, field_of, from_fields
-from ._policy import Policy, deliver, output_text, strictest, with_output_reasons
-from ._types import Action, Assessment, CheckInput, Extraction, Guarded, Opinion, Verdict
-from ._verifier import Scorer, Verifier, sole_assessment
+from ._extract import MAX_INPUT_CHARS, as_text, choices_of, extract, from_fields
+from ._policy import Policy, build_verdict, deliver, needs_score, output_text, strictest, with_output_reasons
+from ._question import QuestionFrom, ask, question_from_call
+from ._types import Assessment, CheckInput, Extraction, Guarded, Verdict, given_id
+from ._verifier import Scorer, Verifier
+from .adapters._events import guard_returned_stream, is_stream, is_stream_manager
 
 _log = structlog.get_logger("guardrail")
-
-Escalate = Literal["never", "cascade", "always"]
-QuestionFrom = Callable[..., str]
 
 
 class CheckRequest(BaseModel):
@@ -57,78 +57,46 @@ class _Prepared:
     error: str | None = None  # "input_error: ..." when the item cannot be checked
 
 
-class VerifierScorer:
-    """The default :class:`Scorer`: one verifier, its opinion is the assessment."""
-
-    def __init__(self, verifier: Verifier) -> None:
-        self.verifier = verifier
-
-    def __call__(self, items: Sequence[CheckInput]) -> list[Assessment]:
-        return self._assess(items, self.verifier(items))
-
-    async def acall(self, items: Sequence[CheckInput]) -> list[Assessment]:
-        acall = getattr(self.verifier, "acall", None)
-        opinions = await acall(items) if acall is not None else await asyncio.to_thread(self.verifier, items)
-        return self._assess(items, opinions)
-
-    def _assess(self, items: Sequence[CheckInput], opinions: Sequence[Opinion]) -> list[Assessment]:
-        if len(opinions) != len(items):
-            raise VerifierError(
-                f"{getattr(self.verifier, 'name', 'verifier')} returned {len(opinions)} opinions "
-                f"for {len(items)} inputs"
-            )
-        return [_assessment(opinion) for opinion in opinions]
-
-
-def _assessment(opinion: Opinion) -> Assessment:
-    reason = f"verifier_error: {opinion.verifier}: {opinion.error or 'no score'}"
-    return sole_assessment(opinion, failure_reasons=(reason, *opinion.reasons))
-
-
 class Guard:
     """Checks that a model's stated reasoning supports its answer, and applies a :class:`Policy`.
 
-    ``verifier=None`` loads the shipped :class:`~guardrail.OnnxVerifier` on first use (never at construction);
-    every such Guard on the same model directory shares one loaded verifier (``_onnx.shared_verifier``), but
-    keep one long-lived Guard all the same.
-    With a ``judge`` (e.g. :class:`~guardrail.ClaudeJudge`), scoring goes through the judge cascade:
-    ``escalate="cascade"`` (the default when a judge is given) asks the judge when the verifier's score falls
-    inside ``band``, ``"always"`` always, ``"never"`` never. ``scorer=`` replaces all of that. A model that
-    fails to load is remembered: every later check gets the same ``verifier_error`` verdict (``warmup()``
-    raises it instead). ``Verdict.latency_ms`` is the wall time of the call that produced it (for
-    ``check_many``: of the whole batch).
+    What scores is composed, not configured: ``Guard(verifier)`` asks one verifier;
+    ``Guard(scorer=Cascade(primary, judge, band=(0.2, 0.8)))`` asks a judge (e.g. :class:`~guardrail.ClaudeJudge`)
+    about the uncertain cases; any :class:`~guardrail.Scorer` goes in ``scorer=``. ``verifier=None`` (and no
+    scorer) loads the shipped :class:`~guardrail.OnnxVerifier` on first use (never at construction); every such
+    Guard on the same model directory shares one loaded verifier (``_onnx.shared_verifier``), but keep one
+    long-lived Guard all the same.
+
+    ``judge`` / ``escalate`` / ``band`` are a shorthand kept for existing code: they build that same
+    :class:`~guardrail.Cascade` around ``verifier`` (or the shipped model, once loaded), checked now by the
+    cascade's own rules (``escalate`` is its ``mode``; without a judge, the verifier alone scores). ``scorer=``
+    takes precedence over them. A model that fails to load is remembered: every later check gets the
+    same ``verifier_error`` verdict (``warmup()`` raises it instead). ``Verdict.latency_ms`` is the wall time of
+    the call that produced it (for ``check_many``: of the whole batch).
     """
 
     def __init__(
         self,
         verifier: Verifier | None = None,
         *,
+        scorer: Scorer | None = None,
         policy: Policy | None = None,
         extractor: Callable[[Any], Extraction] | None = None,
         question_from: QuestionFrom | None = None,
-        judge: Any = None,
-        escalate: Escalate | None = None,
-        band: tuple[float, float] = (0.2, 0.8),
-        scorer: Scorer | None = None,
         log_text: bool = False,
         max_input_chars: int = MAX_INPUT_CHARS,
+        judge: Verifier | None = None,
+        escalate: Mode | None = None,
+        band: tuple[float, float] | None = None,
     ) -> None:
-        if escalate is None:
-            escalate = "cascade" if judge is not None else "never"
-        if escalate not in ("never", "cascade", "always"):
-            raise ValueError(f"escalate must be 'never', 'cascade' or 'always', got {escalate!r}")
-        if not 0.0 <= band[0] <= band[1] <= 1.0:
-            raise ValueError(f"band must be (lo, hi) with 0 <= lo <= hi <= 1, got {band!r}")
         self.policy = policy or Policy()
         self.extractor = extractor
         self.question_from = question_from
-        self.judge = judge
-        self.escalate = escalate
-        self.band = (float(band[0]), float(band[1]))
         self.log_text = log_text
         self.max_input_chars = max_input_chars
         self._verifier = verifier
         self._scorer = scorer
+        self._scorer_over = scorer_for(judge, mode=escalate, band=band)  # validated now, built on first use
         self._load_error: GuardrailError | None = None
         self._lock = threading.Lock()
 
@@ -153,22 +121,18 @@ class Guard:
                 if self._load_error is not None:
                     raise self._load_error
                 try:
-                    self._scorer = self._build_scorer()
+                    self._scorer = self._scorer_over(self._primary())
                 except GuardrailError as exc:
                     self._load_error = exc
                     raise
         return self._scorer
 
-    def _build_scorer(self) -> Scorer:
+    def _primary(self) -> Verifier:
         if self._verifier is None:
             from ._onnx import shared_verifier
 
             self._verifier = shared_verifier()  # one loaded model per directory, shared by every Guard
-        if self.judge is None:
-            return VerifierScorer(self._verifier)
-        from ._cascade import Cascade
-
-        return Cascade(primary=self._verifier, judge=self.judge, mode=self.escalate, band=self.band)
+        return self._verifier
 
     # --- checks ----------------------------------------------------------------------------------------
 
@@ -208,6 +172,28 @@ class Guard:
         prepared = self._prepare_output(question, output, id)
         return self._guarded(await self._run_async(prepared), prepared, output)
 
+    def deliver(
+        self,
+        verdict: Verdict,
+        output: Any,
+        *,
+        text: str | None = None,
+        extraction: Extraction | None = None,
+        reasons: Sequence[str] = (),
+    ) -> Guarded:
+        """What to deliver for ``output`` given its ``verdict``, by this Guard's policy: ``apply`` is ``check`` then
+        this; adapters that split and rebuild provider objects themselves call it directly.
+
+        ``text`` is the output's visible text (default: the output itself when it is text): label and annotate
+        render it, keeping the model's wording, else render ``extraction`` (``Guarded.display``) and deliver the
+        original object. Block raises :class:`OutputBlocked` (the original kept on it) unless the policy has a
+        fallback. ``reasons`` are what the caller found about the output that the verdict does not carry yet
+        (``output_truncated``, ``stream_interrupted``): they are added, and an incomplete output never passes.
+        """
+        if reasons:
+            verdict = with_output_reasons(self.policy, verdict, reasons)
+        return deliver(self.policy, verdict, extraction, output, text if text is not None else output_text(output))
+
     # --- wrapping --------------------------------------------------------------------------------------
 
     def wrap(self, fn: Callable[..., Any] | None = None, *, question_from: QuestionFrom | None = None) -> Any:
@@ -235,7 +221,7 @@ class Guard:
             @functools.wraps(fn)
             async def async_guarded(*args: Any, **kwargs: Any) -> Any:
                 output = await fn(*args, **kwargs)
-                question = _question(get_question, args, kwargs)
+                question = ask(get_question, *args, **kwargs)
                 stream = _guarded_stream(self, question, output)
                 return stream if stream is not None else await self.aapply(question, output)
 
@@ -244,7 +230,7 @@ class Guard:
         @functools.wraps(fn)
         def guarded(*args: Any, **kwargs: Any) -> Any:
             output = fn(*args, **kwargs)
-            question = _question(get_question, args, kwargs)
+            question = ask(get_question, *args, **kwargs)
             stream = _guarded_stream(self, question, output)
             return stream if stream is not None else self.apply(question, output)
 
@@ -273,8 +259,8 @@ class Guard:
             request = CheckRequest(id=item.id, question=item.question, rationale=item.rationale, answer=item.answer)
             return self._prepare(request, item.id)
         if isinstance(item, Mapping):
-            raw_id = item.get("id")
-            item_id = str(raw_id) if isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool) else str(index)
+            given = given_id(item.get("id"))
+            item_id = str(given) if given is not None else str(index)
             fields = {k: item.get(k) for k in ("question", "output", "rationale", "answer")}
             return self._prepare(CheckRequest(id=item_id, **fields), item_id)
         return _Prepared(
@@ -317,83 +303,41 @@ class Guard:
         return extract(request.output, max_chars=self.max_input_chars)
 
     def _run_sync(self, prepared: list[_Prepared]) -> list[Verdict]:
-        started = time.perf_counter()
-        inputs = _inputs(prepared)
-        assessments: list[Assessment] | None = None
-        error = None
-        if inputs:
+        batch = _Batch(prepared)
+        if batch.inputs:
             try:
-                assessments = _counted(self._get_scorer()(inputs), len(inputs))
+                batch.scored(self._get_scorer()(batch.inputs))
             except Exception as exc:  # fail open/closed per policy, never into the host app
-                error = _verifier_error(exc, len(inputs))
-        return self._verdicts(prepared, assessments, error, started)
+                batch.failed(exc)
+        return self._verdicts(batch)
 
     async def _run_async(self, prepared: list[_Prepared]) -> list[Verdict]:
-        started = time.perf_counter()
-        inputs = _inputs(prepared)
-        assessments: list[Assessment] | None = None
-        error = None
-        if inputs:
+        batch = _Batch(prepared)
+        if batch.inputs:
             try:
                 scorer = self._scorer or await asyncio.to_thread(self._get_scorer)  # loading may take a second
                 acall = getattr(scorer, "acall", None)
-                result = await acall(inputs) if acall is not None else await asyncio.to_thread(scorer, inputs)
-                assessments = _counted(result, len(inputs))
+                run = acall(batch.inputs) if acall is not None else asyncio.to_thread(scorer, batch.inputs)
+                batch.scored(await run)
             except Exception as exc:
-                error = _verifier_error(exc, len(inputs))
-        return self._verdicts(prepared, assessments, error, started)
+                batch.failed(exc)
+        return self._verdicts(batch)
 
-    def _verdicts(
-        self, prepared: list[_Prepared], assessments: list[Assessment] | None, error: str | None, started: float
-    ) -> list[Verdict]:
-        latency_ms = (time.perf_counter() - started) * 1000.0
-        pending = iter(assessments or ())
+    def _verdicts(self, batch: _Batch) -> list[Verdict]:
+        """One verdict per prepared item, built by the policy; only the items that needed a score used one."""
+        latency_ms = (time.perf_counter() - batch.started) * 1000.0
+        pending = iter(batch.assessments or ())
         verdicts = []
-        for item in prepared:
-            scored = _scorable(item)
-            assessment = next(pending) if scored and assessments is not None else None
-            verdict = self._verdict(item, assessment, error if scored else None, latency_ms)
+        for item in batch.prepared:
+            scored = needs_score(item.extraction) and batch.assessments is not None
+            assessment = next(pending) if scored else None
+            error = item.error or batch.error  # why it could not be checked, or why it was not scored
+            verdict = build_verdict(
+                self.policy, item.id, item.extraction, assessment, error=error, latency_ms=latency_ms
+            )
             self._log_verdict(verdict, item)
             verdicts.append(verdict)
         return verdicts
-
-    def _verdict(self, item: _Prepared, assessment: Assessment | None, error: str | None, latency_ms: float) -> Verdict:
-        """The policy's verdict, carrying what the extraction found about the output itself (``partly_redacted``,
-        ``output_truncated``, ``stream_interrupted``: an incomplete output is never passed)."""
-        verdict = self._decide(item, assessment, error, latency_ms)
-        if item.error is None and item.extraction is not None and item.extraction.reasons:
-            return with_output_reasons(self.policy, verdict, item.extraction.reasons)
-        return verdict
-
-    def _decide(self, item: _Prepared, assessment: Assessment | None, error: str | None, latency_ms: float) -> Verdict:
-        policy = self.policy
-        if item.error is not None:
-            return _unscored(item, policy.error_action(), (item.error,), latency_ms)
-        if not _has_answer(item):
-            return _unscored(
-                item, policy.no_answer, ("no_answer_found: no recognisable answer in the output",), latency_ms
-            )
-        if not _has_rationale(item):
-            return _unscored(item, policy.no_rationale_action(), (_no_rationale_reason(item.extraction),), latency_ms)
-        if assessment is None:
-            return _unscored(item, policy.error_action(), (error or "verifier_error: not scored",), latency_ms)
-        if assessment.consistency is None:
-            reasons = assessment.reasons or ("verifier_error: no verifier could score this input",)
-            return _unscored(item, policy.error_action(), reasons, latency_ms, assessment.opinions)
-        action, reason = policy.action_for(assessment.consistency)
-        deciding = next((o for o in assessment.opinions if o.verifier in assessment.decided_by), None)
-        return Verdict(
-            id=item.id,
-            consistency=assessment.consistency,
-            action=action,
-            reasons=(reason, *assessment.reasons),
-            flagged_steps=assessment.flagged_steps,
-            opinions=assessment.opinions,
-            decided_by=assessment.decided_by,
-            model_id=deciding.model_id if deciding else None,
-            model_version=deciding.model_version if deciding else None,
-            latency_ms=latency_ms,
-        )
 
     def _log_verdict(self, verdict: Verdict, item: _Prepared) -> None:
         fields: dict[str, Any] = {
@@ -413,68 +357,40 @@ class Guard:
         """What to deliver for one output, or for an output with several choices (each checked): the strictest
         verdict decides, ``verdicts`` keeps them all."""
         if len(verdicts) == 1:
-            return deliver(self.policy, verdicts[0], items[0].extraction, original, output_text(original))
+            return self.deliver(verdicts[0], original, extraction=items[0].extraction)
         worst = strictest(verdicts)
-        guarded = deliver(self.policy, worst, items[verdicts.index(worst)].extraction, original, None)
+        guarded = self.deliver(worst, original, extraction=items[verdicts.index(worst)].extraction)
         return guarded.model_copy(update={"verdicts": tuple(verdicts)})
 
 
-def _unscored(
-    item: _Prepared, action: Action, reasons: tuple[str, ...], latency_ms: float, opinions: tuple[Opinion, ...] = ()
-) -> Verdict:
-    """A verdict without a score: bad input, no answer, or no verifier could decide."""
-    answer_found = item.error is None and _has_answer(item)
-    return Verdict(
-        id=item.id,
-        consistency=None,
-        action=action,
-        reasons=reasons,
-        opinions=opinions,
-        answer_found=answer_found,
-        latency_ms=latency_ms,
+class _Batch:
+    """One scoring call, shared by the sync and async paths: the items that need a score, and the assessments
+    that came back or why none did."""
+
+    def __init__(self, prepared: list[_Prepared]) -> None:
+        self.started = time.perf_counter()
+        self.prepared = prepared
+        self.inputs = [_input(p) for p in prepared if needs_score(p.extraction)]
+        self.assessments: list[Assessment] | None = None
+        self.error: str | None = None
+
+    def scored(self, assessments: Sequence[Assessment]) -> None:
+        """The scorer contract: one assessment per input. Anything else fails the batch (per policy)."""
+        result = list(assessments)
+        if len(result) != len(self.inputs):
+            raise VerifierError(f"scorer returned {len(result)} assessments for {len(self.inputs)} inputs")
+        self.assessments = result
+
+    def failed(self, exc: BaseException) -> None:
+        self.error = _verifier_error(exc, len(self.inputs))
+
+
+def _input(p: _Prepared) -> CheckInput:
+    assert p.extraction is not None and p.extraction.answer is not None  # needs_score
+    extraction = p.extraction
+    return CheckInput(
+        id=p.id, question=p.question, rationale=extraction.rationale, answer=extraction.answer, steps=extraction.steps
     )
-
-
-def _counted(assessments: Sequence[Assessment], expected: int) -> list[Assessment]:
-    """The scorer contract: one assessment per input. Anything else fails the batch (per policy)."""
-    result = list(assessments)
-    if len(result) != expected:
-        raise VerifierError(f"scorer returned {len(result)} assessments for {expected} inputs")
-    return result
-
-
-def _has_answer(item: _Prepared) -> bool:
-    return item.extraction is not None and item.extraction.answer is not None
-
-
-def _has_rationale(item: _Prepared) -> bool:
-    return item.extraction is not None and bool(item.extraction.rationale.strip())
-
-
-def _scorable(item: _Prepared) -> bool:
-    """Only outputs with an answer and some stated reasoning are sent to the verifiers: an empty rationale
-    would only give the verifier noise, and the policy has its own action for it (``no_rationale``)."""
-    return item.error is None and _has_answer(item) and _has_rationale(item)
-
-
-def _no_rationale_reason(extraction: Extraction) -> str:
-    if extraction.format.endswith("_redacted"):
-        return "rationale_redacted: the model's reasoning was redacted by the provider; nothing to verify"
-    return "no_rationale: the output states an answer without reasoning to verify"
-
-
-def _inputs(prepared: list[_Prepared]) -> list[CheckInput]:
-    return [
-        CheckInput(
-            id=p.id,
-            question=p.question,
-            rationale=p.extraction.rationale,
-            answer=p.extraction.answer,
-            steps=p.extraction.steps,
-        )
-        for p in prepared
-        if _scorable(p)
-    ]
 
 
 def _verifier_error(exc: BaseException, n: int) -> str:
@@ -484,16 +400,12 @@ def _verifier_error(exc: BaseException, n: int) -> str:
 
 def _guarded_stream(guard: Guard, question: str, output: Any) -> Any:
     """A guarded stream when a wrapped call returned a stream, else ``None`` (check it as an output)."""
-    from .adapters._events import guard_returned_stream, is_stream  # the adapters import this module
-
     return guard_returned_stream(output, guard, question) if is_stream(output) else None
 
 
 def _refuse_stream(output: Any) -> None:
     """A stream, or a manager that opens one, cannot be checked as a finished output: refuse it (typed), never
     deliver it unread."""
-    from .adapters._events import is_stream, is_stream_manager
-
     if is_stream(output):
         raise InputError(
             f"stream_output: a {type(output).__name__} is a stream; apply() checks finished outputs. Wrap the "
@@ -504,40 +416,3 @@ def _refuse_stream(output: Any) -> None:
             f"stream_output: a {type(output).__name__} opens a stream when entered; open it "
             "(`with ... as stream:`) and guard the stream with guardrail.adapters.guard_stream"
         )
-
-
-def _question(get_question: QuestionFrom, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
-    try:
-        question = get_question(*args, **kwargs)
-    except Exception as exc:  # a failing question_from must not lose the output
-        _log.warning("guardrail.question_error", error_type=type(exc).__name__, error=str(exc))
-        return ""
-    return question if isinstance(question, str) else ""
-
-
-def question_from_call(*args: Any, **kwargs: Any) -> str:
-    """Default question finder: ``question``/``prompt``/``query``/``input`` keyword, the last user message of
-    ``messages`` (keyword or first positional list), else the first positional string; ``""`` if none."""
-    for key in ("question", "prompt", "query", "input"):
-        if isinstance(kwargs.get(key), str):
-            return kwargs[key]
-    messages = kwargs.get("messages")
-    if messages is None:
-        messages = next((a for a in args if isinstance(a, (list, tuple))), None)
-    if isinstance(messages, (list, tuple)):
-        for message in reversed(messages):
-            if field_of(message, "role") == "user":
-                return _content_text(field_of(message, "content"))
-    return next((a for a in args if isinstance(a, str)), "")
-
-
-def _content_text(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, (list, tuple)):
-        return "\n".join(
-            t
-            for t in (field_of(b, "text") for b in content if field_of(b, "type") in ("text", "input_text"))
-            if isinstance(t, str)
-        )
-    return ""

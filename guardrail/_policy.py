@@ -7,7 +7,7 @@ The mapping, stated once (``consistency`` = calibrated probability that the rati
     consistency >= annotate_above  -> annotate  deliver with score, reasons and flagged steps rendered
     otherwise                      -> block     raise OutputBlocked, or deliver ``fallback_text``
 
-Two cases have no score:
+Three cases have no score (every verdict, scored or not, is built here: :func:`build_verdict`):
 
 * no recognisable answer in the output -> the ``no_answer`` action (default ``label``);
 * an answer with no stated reasoning (empty, or redacted by the provider) -> the ``no_rationale`` action
@@ -34,7 +34,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ._errors import OutputBlocked
-from ._types import INCOMPLETE, Action, Extraction, Guarded, Verdict, reason_code
+from ._types import INCOMPLETE, Action, Assessment, Extraction, Guarded, Opinion, Verdict, reason_code
 
 _CODES = {
     Action.PASS: "consistent",
@@ -96,6 +96,87 @@ class Policy(BaseModel):
         ``on_error`` (``fail_closed`` blocks, ``fail_open`` gives ``fail_open_action``), or ``action`` when that
         is stricter."""
         return stricter(action, self.error_action())
+
+
+def needs_score(extraction: Extraction | None) -> bool:
+    """Whether an output goes to the verifiers: only one with an answer and some stated reasoning. An empty
+    rationale would only give the verifier noise, and the policy has its own action for it (``no_rationale``)."""
+    return extraction is not None and extraction.answer is not None and bool(extraction.rationale.strip())
+
+
+def build_verdict(
+    policy: Policy,
+    item_id: str,
+    extraction: Extraction | None,
+    assessment: Assessment | None = None,
+    *,
+    error: str | None = None,
+    latency_ms: float = 0.0,
+) -> Verdict:
+    """The verdict for one item, scored or not (the cases of the module docstring, in order).
+
+    ``extraction`` is None when the item could not be checked at all (``error`` says why: an ``input_error``);
+    ``assessment`` is None when an item that :func:`needs_score` was not scored (``error`` says why: a
+    ``verifier_error``). What the extraction found about the output itself (``partly_redacted``,
+    ``output_truncated``, ``stream_interrupted``) goes on the verdict: an incomplete output is never passed.
+    """
+    verdict = _decide(policy, item_id, extraction, assessment, error, latency_ms)
+    if extraction is not None and extraction.reasons:
+        return with_output_reasons(policy, verdict, extraction.reasons)
+    return verdict
+
+
+def _decide(
+    policy: Policy,
+    item_id: str,
+    extraction: Extraction | None,
+    assessment: Assessment | None,
+    error: str | None,
+    latency_ms: float,
+) -> Verdict:
+    def unscored(action: Action, reasons: tuple[str, ...], opinions: tuple[Opinion, ...] = ()) -> Verdict:
+        answer_found = extraction is not None and extraction.answer is not None
+        return Verdict(
+            id=item_id,
+            consistency=None,
+            action=action,
+            reasons=reasons,
+            opinions=opinions,
+            answer_found=answer_found,
+            latency_ms=latency_ms,
+        )
+
+    if extraction is None:
+        return unscored(policy.error_action(), (error or "input_error: the item could not be checked",))
+    if extraction.answer is None:
+        return unscored(policy.no_answer, ("no_answer_found: no recognisable answer in the output",))
+    if not extraction.rationale.strip():
+        return unscored(policy.no_rationale_action(), (_no_rationale_reason(extraction),))
+    if assessment is None:
+        return unscored(policy.error_action(), (error or "verifier_error: not scored",))
+    if assessment.consistency is None:
+        reasons = assessment.reasons or ("verifier_error: no verifier could score this input",)
+        return unscored(policy.error_action(), reasons, assessment.opinions)
+    action, reason = policy.action_for(assessment.consistency)
+    deciding = next((o for o in assessment.opinions if o.verifier in assessment.decided_by), None)
+    return Verdict(
+        id=item_id,
+        consistency=assessment.consistency,
+        action=action,
+        reasons=(reason, *assessment.reasons),
+        flagged_steps=assessment.flagged_steps,
+        opinions=assessment.opinions,
+        decided_by=assessment.decided_by,
+        model_id=deciding.model_id if deciding else None,
+        model_version=deciding.model_version if deciding else None,
+        latency_ms=latency_ms,
+    )
+
+
+def _no_rationale_reason(extraction: Extraction) -> str:
+    if extraction.format.endswith("_redacted"):
+        return "rationale_redacted: the model's reasoning was redacted by the provider; nothing to verify"
+    return "no_rationale: the output states an answer without reasoning to verify"
 
 
 _SEVERITY = {Action.PASS: 0, Action.LABEL: 1, Action.ANNOTATE: 2, Action.BLOCK: 3}

@@ -31,6 +31,12 @@ def reason_code(reason: str) -> str:
     return reason.split(":", 1)[0]
 
 
+def given_id(raw: Any) -> str | int | None:
+    """The id a caller gave, if it is one: a string or an integer (``True`` is not an id). One rule for every
+    entry point (``Guard.check_many`` items, ``guardrail score`` lines, ``POST /v1/check`` bodies)."""
+    return raw if isinstance(raw, (str, int)) and not isinstance(raw, bool) else None
+
+
 class Action(str, Enum):
     """What the policy does with an output."""
 

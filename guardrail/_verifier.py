@@ -1,4 +1,4 @@
-"""Extension points: one-method protocols, like structlog processors.
+"""Extension points: one-method protocols, like structlog processors; and the default scorer over one verifier.
 
 ``Verifier`` scores inputs; ``Scorer`` turns inputs into an :class:`Assessment` (it may ask one or several
 verifiers: the default asks one, the judge cascade asks the ONNX verifier and escalates uncertain cases).
@@ -15,9 +15,11 @@ Contract for implementations:
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
+from ._errors import VerifierError
 from ._types import Assessment, CheckInput, Opinion
 
 
@@ -57,3 +59,31 @@ def sole_assessment(opinion: Opinion, failure_reasons: tuple[str, ...]) -> Asses
         flagged_steps=opinion.flagged_steps,
         reasons=opinion.reasons,
     )
+
+
+class VerifierScorer:
+    """The default :class:`Scorer`: one verifier, its opinion is the assessment."""
+
+    def __init__(self, verifier: Verifier) -> None:
+        self.verifier = verifier
+
+    def __call__(self, items: Sequence[CheckInput]) -> list[Assessment]:
+        return self._assess(items, self.verifier(items))
+
+    async def acall(self, items: Sequence[CheckInput]) -> list[Assessment]:
+        acall = getattr(self.verifier, "acall", None)
+        opinions = await acall(items) if acall is not None else await asyncio.to_thread(self.verifier, items)
+        return self._assess(items, opinions)
+
+    def _assess(self, items: Sequence[CheckInput], opinions: Sequence[Opinion]) -> list[Assessment]:
+        if len(opinions) != len(items):
+            raise VerifierError(
+                f"{getattr(self.verifier, 'name', 'verifier')} returned {len(opinions)} opinions "
+                f"for {len(items)} inputs"
+            )
+        return [_assessment(opinion) for opinion in opinions]
+
+
+def _assessment(opinion: Opinion) -> Assessment:
+    reason = f"verifier_error: {opinion.verifier}: {opinion.error or 'no score'}"
+    return sole_assessment(opinion, failure_reasons=(reason, *opinion.reasons))

@@ -7,8 +7,8 @@ holds and how it is verified, and the command-line conventions the project's CLI
 has its own public package, :mod:`guardrail.reader`.
 
 Everything here is stable within a minor version. Nothing below ``guardrail._*`` is: import from here, from
-``guardrail`` or from ``guardrail.reader`` (``tests/test_runtime_boundary.py`` checks that ``verifier_training``,
-``benchmarks`` and ``examples`` do).
+``guardrail``, ``guardrail.reader`` or the public packages ``guardrail.adapters`` / ``.audit`` / ``.server``
+(``tests/test_runtime_boundary.py`` checks that ``verifier_training``, ``benchmarks`` and ``examples`` do).
 
 ==========================  ===============================================================================
 ``INPUT_FORMAT``            the input format new models are trained on (``"rg-v2"``)
@@ -29,7 +29,7 @@ Everything here is stable within a minor version. Nothing below ``guardrail._*``
 
 from __future__ import annotations
 
-from ._cli import HelpFormatter
+from ._arguments import HelpFormatter
 from ._encoding import INPUT_FORMAT, INPUT_FORMATS, build_segments, encode_batch, encode_batch_analysed
 from ._logging import configure_cli_logging
 from ._manifest import MANIFEST_NAME, ModelManifest, load_verified_manifest, read_manifest, write_manifest

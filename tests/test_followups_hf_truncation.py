@@ -12,7 +12,7 @@ from runtime_fakes import FixedVerifier  # noqa: E402
 
 from guardrail import Action, Guard, Policy  # noqa: E402
 from guardrail._types import OUTPUT_TRUNCATED, reason_code  # noqa: E402
-from verifier_training.hf_adapter import generate_completion, guard_generate  # noqa: E402
+from guardrail.adapters import generate_completion, guard_generate  # noqa: E402
 from examples._tiny_gpt2 import build_tiny_gpt2, forced_generation  # noqa: E402
 
 PROMPT = "Q: what is 6 * 7 ?"

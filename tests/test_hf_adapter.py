@@ -13,7 +13,7 @@ from provider_fakes import FixedVerifier  # noqa: E402
 from runtime_fakes import MappedVerifier  # noqa: E402
 
 from guardrail import Action, Guard, Guarded, OutputBlocked, Policy  # noqa: E402
-from verifier_training.hf_adapter import generate_text, guard_generate, guard_pipeline  # noqa: E402
+from guardrail.adapters import generate_text, guard_generate, guard_pipeline  # noqa: E402
 from examples._tiny_gpt2 import build_tiny_gpt2, forced_generation  # noqa: E402
 
 PROMPT = "Q: what is 6 * 7 ?"

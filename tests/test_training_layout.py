@@ -11,9 +11,6 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 TRAINING = REPO / "verifier_training"
 PUBLIC_RUNTIME = {"guardrail", "guardrail.toolkit", "guardrail.reader"}
-# Moving into the runtime (issue 18); until then it is the one training module that reads runtime internals.
-NOT_TRAINING = {"hf_adapter"}
-
 
 def _module_name(path: Path, root: Path) -> str:
     parts = list(path.relative_to(root.parent).with_suffix("").parts)
@@ -22,7 +19,7 @@ def _module_name(path: Path, root: Path) -> str:
 
 def _modules(root: Path) -> dict[str, Path]:
     return {_module_name(p, root): p for p in sorted(root.rglob("*.py"))
-            if "sources" not in p.relative_to(root).parts and p.stem not in NOT_TRAINING}
+            if "sources" not in p.relative_to(root).parts}
 
 
 def _imports(name: str, path: Path, modules: set[str] = frozenset()) -> set[str]:

@@ -60,6 +60,18 @@ class _Attempts:
         self.count = 0
 
 
+class _Job:
+    """One item on its way to the judge: what the sync and async paths share before sending (the cache
+    lookup, the request) and after (the opinion's timing and attempts)."""
+
+    def __init__(self, item: CheckInput) -> None:
+        self.item = item
+        self.start = time.perf_counter()
+        self.attempts = _Attempts()
+        self.key = ""
+        self.request: JudgeRequest | None = None
+
+
 class ClaudeJudge:
     """Ask Claude whether a rationale supports its answer. See the module docstring for the fault rules.
 
@@ -161,19 +173,15 @@ class ClaudeJudge:
     # --- one item, sync ----------------------------------------------------------------------------
 
     def _judge_one(self, item: CheckInput) -> Opinion:
-        start = time.perf_counter()
-        attempts = _Attempts()
+        job = _Job(item)
         try:
-            key = self._cache_key(item)
-            cached = self.cache.get(key)
+            cached = self._lookup(job)
             if cached is not None:
-                return _as_cached(cached, start)
-            request = build_request(item, max_field_chars=self.max_field_chars)
-            message = self._send_sync(request, attempts)
-            report = parse_reply(message, TOOL_NAME)
+                return cached
+            report = parse_reply(self._send_sync(job.request, job.attempts), TOOL_NAME)  # type: ignore[arg-type]
         except Exception as exc:  # a bug or an unexpected SDK error must not lose the verdict
-            return self._failure(exc, start, attempts)
-        return self._success(report, request, key, start, attempts)
+            return self._failure(exc, job)
+        return self._success(report, job)
 
     def _send_sync(self, request: JudgeRequest, attempts: _Attempts) -> Any:
         if self.unavailable_reason is not None:
@@ -193,19 +201,15 @@ class ClaudeJudge:
     # --- one item, async ---------------------------------------------------------------------------
 
     async def _ajudge_one(self, item: CheckInput) -> Opinion:
-        start = time.perf_counter()
-        attempts = _Attempts()
+        job = _Job(item)
         try:
-            key = self._cache_key(item)
-            cached = self.cache.get(key)
+            cached = self._lookup(job)
             if cached is not None:
-                return _as_cached(cached, start)
-            request = build_request(item, max_field_chars=self.max_field_chars)
-            message = await self._send_async(request, attempts)
-            report = parse_reply(message, TOOL_NAME)
+                return cached
+            report = parse_reply(await self._send_async(job.request, job.attempts), TOOL_NAME)  # type: ignore[arg-type]
         except Exception as exc:
-            return self._failure(exc, start, attempts)
-        return self._success(report, request, key, start, attempts)
+            return self._failure(exc, job)
+        return self._success(report, job)
 
     async def _send_async(self, request: JudgeRequest, attempts: _Attempts) -> Any:
         if self.unavailable_reason is not None:
@@ -303,12 +307,18 @@ class ClaudeJudge:
 
     # --- results -----------------------------------------------------------------------------------
 
-    def _cache_key(self, item: CheckInput) -> str:
-        return content_key(self.model, PROMPT_VERSION, item.question, item.rationale, item.answer)
+    def _lookup(self, job: _Job) -> Opinion | None:
+        """The cached opinion on the item (sync and async alike), or None once its request is built to send."""
+        job.key = content_key(self.model, PROMPT_VERSION, job.item.question, job.item.rationale, job.item.answer)
+        cached = self.cache.get(job.key)
+        if cached is not None:
+            return _as_cached(cached, job.start)
+        job.request = build_request(job.item, max_field_chars=self.max_field_chars)
+        return None
 
-    def _success(
-        self, report: JudgeReport, request: JudgeRequest, key: str, start: float, attempts: _Attempts
-    ) -> Opinion:
+    def _success(self, report: JudgeReport, job: _Job) -> Opinion:
+        request, attempts = job.request, job.attempts
+        assert request is not None  # sent, so built
         opinion = Opinion(
             verifier=self.name,
             consistency=report.consistency,
@@ -316,13 +326,14 @@ class ClaudeJudge:
             reasons=report_reasons(report),
             model_id=self.model,
             model_version=PROMPT_VERSION,
-            latency_ms=_ms_since(start),
+            latency_ms=_ms_since(job.start),
             details={"report": report.model_dump(mode="json"), "attempts": attempts.count, "cached": False},
         )
-        self.cache.put(key, opinion)
+        self.cache.put(job.key, opinion)
         return opinion
 
-    def _failure(self, exc: Exception, start: float, attempts: _Attempts) -> Opinion:
+    def _failure(self, exc: Exception, job: _Job) -> Opinion:
+        attempts = job.attempts
         if not isinstance(exc, JudgeError):  # a bug or an unexpected SDK error: named by its type only
             exc = JudgeError(f"judge_failed: {type(exc).__name__}")
         message = f"judge_response_invalid: {exc}" if isinstance(exc, JudgeResponseError) else str(exc)
@@ -334,7 +345,7 @@ class ClaudeJudge:
             reasons=(message,),
             model_id=self.model,
             model_version=PROMPT_VERSION,
-            latency_ms=_ms_since(start),
+            latency_ms=_ms_since(job.start),
             error=message,
             details={"attempts": attempts.count, "error_type": type(exc).__name__},
         )

@@ -19,16 +19,21 @@ objects they are given and never modify the client.
   checked, but it is never passed: it gets the policy's ``on_error`` action (or a stricter scored one).
 - OpenAI ``n>1``: every choice is checked (``Guarded.verdicts``, one per choice); ``stream=True`` with
   ``n>1`` is refused (:class:`~guardrail.InputError`) before the request is sent.
+- :func:`guard_pipeline` / :func:`guard_generate` guard a local ``transformers`` text-generation pipeline (every
+  returned sequence) or ``model.generate`` (``output_truncated`` when it stopped at its token limit);
+  :func:`generate_completion` / :func:`generate_text` run one prompt. Neither torch nor transformers is
+  imported: they only call the objects they are given.
 
-The transformers adapter lives in ``verifier_training.hf_adapter`` (it needs torch).
+Every adapter asks the Guard (``Guard.check``, then ``Guard.deliver``); none applies the policy itself.
 """
 
 from .._types import OUTPUT_TRUNCATED, PARTLY_REDACTED, RATIONALE_REDACTED, STREAM_INTERRUPTED
 from ._anthropic import AnthropicEventParser, guard_anthropic
-from ._common import last_user_text
+from .._question import last_user_text
 from ._events import ProviderEventParser
 from ._openai import OpenAIChunkParser, ThinkTagSplitter, guard_openai
 from ._streaming import AsyncGuardedStream, GuardedStream, Piece, StreamEvent, guard_stream
+from ._transformers import generate_completion, generate_text, guard_generate, guard_pipeline
 
 __all__ = [
     "OUTPUT_TRUNCATED",
@@ -43,8 +48,12 @@ __all__ = [
     "ProviderEventParser",
     "StreamEvent",
     "ThinkTagSplitter",
+    "generate_completion",
+    "generate_text",
     "guard_anthropic",
+    "guard_generate",
     "guard_openai",
+    "guard_pipeline",
     "guard_stream",
     "last_user_text",
 ]

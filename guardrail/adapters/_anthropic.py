@@ -15,26 +15,29 @@ blocks is checked and the verdict says ``partly_redacted``. Stream events may be
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .._extract import field_of, truncation_reasons
+from .._extract import THINKING_JOIN, field_of, message_parts, truncation_reasons
+from .._question import last_user_text
 from .._types import Action, Guarded
 from ._common import (
     Converted,
     Outcome,
     QuestionFn,
     convert_parts,
-    last_user_text,
-    wrap_create,
 )
 from ._streaming import OnError, Piece
+from ._wrap import Provider, wrap_create
+
+if TYPE_CHECKING:
+    from .._guard import Guard
 
 FORMAT = "anthropic_thinking"
 
 
 def guard_anthropic(
     create: Any,
-    guard: Any,
+    guard: Guard,
     *,
     question: QuestionFn = last_user_text,
     pass_rationale: bool = True,
@@ -46,39 +49,15 @@ def guard_anthropic(
     ``question(request_kwargs) -> str`` picks the question (default: the last user message's text).
     ``pass_rationale`` / ``on_error`` apply to ``stream=True`` calls (see :mod:`guardrail.adapters._streaming`).
     """
-    create = getattr(getattr(create, "messages", None), "create", create)  # a client was passed
-    return wrap_create(
-        create,
-        guard,
-        question=question,
-        convert=_candidates,
-        rebuild=_rebuild,
-        parser=AnthropicEventParser,
-        format=FORMAT,
-        pass_rationale=pass_rationale,
-        on_error=on_error,
-        is_async=is_async,
-    )
+    options = {"question": question, "pass_rationale": pass_rationale, "on_error": on_error, "is_async": is_async}
+    return wrap_create(create, guard, ANTHROPIC, **options)
 
 
 def convert_message(message: Any) -> Converted:
-    """A ``Message`` as the Guard sees it: thinking blocks = rationale, text blocks = answer."""
-    thinking, texts, redacted = [], [], False
-    for block in getattr(message, "content", None) or ():
-        kind = getattr(block, "type", None)
-        if kind == "thinking":
-            thinking.append(block.thinking)
-        elif kind == "redacted_thinking":
-            redacted = True
-        elif kind == "text":
-            texts.append(block.text)
-    return convert_parts(
-        "\n\n".join(thinking),
-        "".join(texts),
-        format=FORMAT,
-        redacted=redacted,
-        reasons=truncation_reasons(message),
-    )
+    """A ``Message`` as the Guard sees it, read as ``extract`` reads it (:func:`guardrail._extract.message_parts`):
+    thinking blocks = rationale, text blocks = answer."""
+    reasoning, text, redacted = message_parts(getattr(message, "content", None) or ())
+    return convert_parts(reasoning, text, format=FORMAT, redacted=redacted, reasons=truncation_reasons(message))
 
 
 def _candidates(message: Any) -> list[Converted]:
@@ -163,7 +142,7 @@ class AnthropicEventParser:
         kind = field_of(block, "type")
         if kind == "thinking":
             self._thinking_blocks += 1
-            separator = "\n\n" if self._thinking_blocks > 1 else ""  # same join as convert_message
+            separator = THINKING_JOIN if self._thinking_blocks > 1 else ""  # joined as message_parts joins them
             return [Piece(kind="rationale", text=separator + (field_of(block, "thinking") or ""))]
         if kind == "redacted_thinking":
             return [Piece(kind="redacted")]
@@ -171,3 +150,8 @@ class AnthropicEventParser:
         if kind == "text" and text:
             return [Piece(kind="answer", text=text)]
         return []
+
+
+ANTHROPIC = Provider(
+    format=FORMAT, method=("messages", "create"), convert=_candidates, rebuild=_rebuild, parser=AnthropicEventParser
+)

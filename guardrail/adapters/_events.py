@@ -11,7 +11,7 @@ events themselves.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
@@ -19,6 +19,9 @@ from .._extract import field_of
 from ._anthropic import EVENT_TYPES, AnthropicEventParser
 from ._openai import OpenAIChunkParser
 from ._streaming import AsyncGuardedStream, GuardedStream, Piece, guard_stream
+
+if TYPE_CHECKING:
+    from .._guard import Guard
 
 _NOT_STREAMS = (str, bytes, bytearray, Mapping, list, tuple, BaseModel)
 
@@ -41,7 +44,7 @@ def is_stream_manager(output: Any) -> bool:
 
 
 def guard_returned_stream(
-    upstream: Any, guard: Any, question: str, **options: Any
+    upstream: Any, guard: Guard, question: str, **options: Any
 ) -> GuardedStream | AsyncGuardedStream:
     """Guard a stream a wrapped call returned; sync or async follows the stream object."""
     return guard_stream(upstream, ProviderEventParser(), guard, question, **{"format": "stream", **options})

@@ -19,31 +19,32 @@ is sent (:class:`~guardrail.InputError`): a guarded stream carries one answer.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._errors import InputError
-from .._extract import REASONING_FIELDS, choices_of, field_of, truncation_reasons
-from .._policy import strictest
+from .._extract import REASONING_FIELDS, THINK_TAGS, choices_of, field_of, reasoning_of, truncation_reasons
+from .._question import last_user_text
 from .._types import Action, Guarded
 from ._common import (
-    THINK_CLOSE,
-    THINK_OPEN,
     Converted,
     Outcome,
     QuestionFn,
     convert_parts,
-    last_user_text,
+    guarded_candidates,
     rewrite_visible,
-    wrap_create,
 )
 from ._streaming import OnError, Piece
+from ._wrap import Provider, wrap_create
+
+if TYPE_CHECKING:
+    from .._guard import Guard
 
 FORMAT = "openai_reasoning"
 
 
 def guard_openai(
     create: Any,
-    guard: Any,
+    guard: Guard,
     *,
     question: QuestionFn = last_user_text,
     pass_rationale: bool = True,
@@ -51,21 +52,8 @@ def guard_openai(
     is_async: bool | None = None,
 ) -> Callable[..., Any]:
     """Wrap ``client.chat.completions.create`` (pass the client or the method); the client is not modified."""
-    chat = getattr(create, "chat", None)
-    create = getattr(getattr(chat, "completions", None), "create", create)  # a client was passed
-    return wrap_create(
-        create,
-        guard,
-        question=question,
-        convert=convert_completion,
-        rebuild=guarded_completion,
-        parser=OpenAIChunkParser,
-        format=FORMAT,
-        pass_rationale=pass_rationale,
-        on_error=on_error,
-        is_async=is_async,
-        check_request=refuse_streamed_choices,
-    )
+    options = {"question": question, "pass_rationale": pass_rationale, "on_error": on_error, "is_async": is_async}
+    return wrap_create(create, guard, OPENAI, **options)
 
 
 def refuse_streamed_choices(request: Any) -> None:
@@ -77,14 +65,6 @@ def refuse_streamed_choices(request: Any) -> None:
             f"multiple_choices: stream=True with n={n} cannot be guarded (a guarded stream checks one answer); "
             "stream with n=1, or call without stream=True to have every choice checked"
         )
-
-
-def reasoning_of(obj: Any) -> str:
-    for field in REASONING_FIELDS:
-        value = field_of(obj, field)
-        if isinstance(value, str) and value:
-            return value
-    return ""
 
 
 def convert_completion(completion: Any) -> list[Converted]:
@@ -109,11 +89,7 @@ def guarded_completion(completion: Any, outcomes: Sequence[Outcome]) -> Guarded:
             for choice, outcome in zip(choices, outcomes, strict=True)
         ]
         output = completion.model_copy(update={"choices": rewritten})
-    verdicts = [outcome.verdict for outcome in outcomes]
-    worst = strictest(verdicts)
-    display = outcomes[verdicts.index(worst)].display
-    several = tuple(verdicts) if len(verdicts) > 1 else ()
-    return Guarded(output=output, original=completion, verdict=worst, display=display, verdicts=several)
+    return guarded_candidates(output, completion, outcomes)
 
 
 def replace_choice(choice: Any, text: str, action: Action) -> Any:
@@ -157,24 +133,29 @@ class OpenAIChunkParser:
 
 
 class ThinkTagSplitter:
-    """Splits streamed content at ``<think>``/``</think>`` tags that may arrive cut across chunks.
+    """Splits streamed content at think tags that may arrive cut across chunks (the tags of
+    :func:`guardrail._extract.split_think`: ``<think>``, ``<thinking>``, ``<reasoning>``, any case).
 
-    Content that starts with ``<think>`` is rationale (streamed live) up to ``</think>``, answer after it.
-    Content that does not start with it is answer; a lone ``</think>`` inside it (R1-style templates) is
-    split after the stream ends, by the same extractor as non-streamed responses.
+    Content that starts with an opening tag is rationale (streamed live) up to its closing tag, answer after it.
+    Content that does not start with one is answer; a lone ``</think>`` inside it (R1-style templates) is
+    split after the stream ends, by the same rule as non-streamed responses.
     """
 
+    _OPENINGS = tuple(f"<{tag}>" for tag in THINK_TAGS)
+
     def __init__(self) -> None:
-        self._mode, self._buffer = "start", ""
+        self._mode, self._buffer, self._close = "start", "", ""
 
     def feed(self, text: str) -> list[Piece]:
         self._buffer += text
         if self._mode == "start":
             head = self._buffer.lstrip()
-            if head.startswith(THINK_OPEN):
-                self._mode, self._buffer = "think", head[len(THINK_OPEN) :]
-            elif THINK_OPEN.startswith(head):
-                return []  # still undecided: could be the start of "<think>"
+            opening = next((tag for tag in self._OPENINGS if head[: len(tag)].lower() == tag), None)
+            if opening is not None:
+                self._mode, self._buffer = "think", head[len(opening) :]
+                self._close = "</" + opening[1:]
+            elif any(tag.startswith(head.lower()) for tag in self._OPENINGS):
+                return []  # still undecided: could be the start of an opening tag
             else:
                 self._mode = "answer"
         if self._mode == "think":
@@ -188,12 +169,12 @@ class ThinkTagSplitter:
         return [Piece(kind="answer", text=text)]
 
     def _think(self) -> list[Piece]:
-        close = self._buffer.find(THINK_CLOSE)
+        close = self._buffer.lower().find(self._close)
         if close >= 0:
-            rationale, rest = self._buffer[:close], self._buffer[close + len(THINK_CLOSE) :]
+            rationale, rest = self._buffer[:close], self._buffer[close + len(self._close) :]
             self._mode, self._buffer = "after_think", ""
             return [Piece(kind="rationale", text=rationale), *self.feed(rest)]
-        keep = len(THINK_CLOSE) - 1  # the end of the buffer may be the start of a cut "</think>"
+        keep = len(self._close) - 1  # the end of the buffer may be the start of a cut closing tag
         ready, self._buffer = self._buffer[:-keep], self._buffer[-keep:]
         return [Piece(kind="rationale", text=ready)] if ready else []
 
@@ -204,3 +185,12 @@ class ThinkTagSplitter:
         if self._mode == "after_think":
             text = text.lstrip()
         return [Piece(kind="rationale" if self._mode == "think" else "answer", text=text)] if text else []
+
+OPENAI = Provider(
+    format=FORMAT,
+    method=("chat", "completions", "create"),
+    convert=convert_completion,
+    rebuild=guarded_completion,
+    parser=OpenAIChunkParser,
+    check_request=refuse_streamed_choices,
+)

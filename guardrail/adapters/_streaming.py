@@ -23,13 +23,16 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import AsyncIterable, Callable, Iterable
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from .._errors import OutputBlocked
 from .._types import STREAM_INTERRUPTED, Guarded, Verdict
 from ._common import Converted, Outcome, adecide, convert_parts, decide
+
+if TYPE_CHECKING:
+    from .._guard import Guard
 
 OnError = Literal["raise", "report"]
 
@@ -102,7 +105,7 @@ class _StreamBase:
         self,
         upstream: Any,
         parser: Parser,
-        guard: Any,
+        guard: Guard,
         question: str,
         *,
         pass_rationale: bool = True,
@@ -238,7 +241,7 @@ class AsyncGuardedStream(_StreamBase):
 
 
 def guard_stream(
-    upstream: Iterable[Any] | AsyncIterable[Any], parser: Parser, guard: Any, question: str, **options: Any
+    upstream: Iterable[Any] | AsyncIterable[Any], parser: Parser, guard: Guard, question: str, **options: Any
 ) -> GuardedStream | AsyncGuardedStream:
     """Guard any stream given a parser for its events: sync or async is decided by the upstream object."""
     if hasattr(upstream, "__aiter__"):

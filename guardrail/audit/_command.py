@@ -32,7 +32,7 @@ EPILOG = (
 
 def add_parser(commands: Any, formatter: type[argparse.HelpFormatter]) -> argparse.ArgumentParser:
     """Add ``audit`` to ``guardrail``'s subcommands (the common options are added by the caller)."""
-    from .._cli import _Band, _bounded_int, _positive_int, _probability
+    from .._arguments import Band, bounded_int, positive_int, probability
 
     audit = commands.add_parser(
         "audit",
@@ -45,18 +45,18 @@ def add_parser(commands: Any, formatter: type[argparse.HelpFormatter]) -> argpar
     audit.add_argument("--output", "-o", required=True, metavar="DIR", help="output folder (created; resumable)")
     audit.add_argument("--address", metavar="ADDR", help="join this Ray cluster (e.g. 'auto', 'ray://head:10001'; "
                        "default: $RAY_ADDRESS, else a local cluster started for the run)")  # fmt: skip
-    audit.add_argument("--actors", type=_positive_int, metavar="N",
+    audit.add_argument("--actors", type=positive_int, metavar="N",
                        help="actors, each with one ONNX verifier (default: cluster CPUs / --threads)")  # fmt: skip
     audit.add_argument("--format", choices=("jsonl", "parquet"), default="jsonl", help="output part format")
-    audit.add_argument("--part-bytes", type=_positive_int, default=PART_BYTES, metavar="N",
+    audit.add_argument("--part-bytes", type=positive_int, default=PART_BYTES, metavar="N",
                        help="JSONL inputs are cut into parts of about N bytes (Parquet: a row group)")  # fmt: skip
     audit.add_argument("--fallback", choices=("none", "claude"), default="none",
                        help="escalate uncertain cases to Claude")  # fmt: skip
-    audit.add_argument("--band", nargs=2, type=_probability, action=_Band, default=(0.2, 0.8), metavar=("LO", "HI"),
+    audit.add_argument("--band", nargs=2, type=probability, action=Band, default=(0.2, 0.8), metavar=("LO", "HI"),
                        help="scores escalated to the judge (0 <= LO <= HI <= 1)")  # fmt: skip
-    audit.add_argument("--judge-concurrency", type=_positive_int, default=4, metavar="N",
+    audit.add_argument("--judge-concurrency", type=positive_int, default=4, metavar="N",
                        help="judge requests in flight, across the whole cluster")  # fmt: skip
-    audit.add_argument("--judge-budget", type=_bounded_int(0, None), metavar="N",
+    audit.add_argument("--judge-budget", type=bounded_int(0, None), metavar="N",
                        help="at most N judge requests for the whole audit (default: no limit)")  # fmt: skip
     audit.set_defaults(func=run_audit)
     return audit

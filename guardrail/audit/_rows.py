@@ -1,52 +1,28 @@
-"""Rows -> records, with the record builder of ``guardrail score`` (one contract, one builder).
-
-Everything this package needs from the shared builder is imported in :func:`_builder`, and only there.
-"""
+"""Rows -> records, with the record builder of ``guardrail score`` (:mod:`guardrail._records`: one contract,
+one builder)."""
 
 from __future__ import annotations
 
 import time
-from functools import lru_cache
-from types import SimpleNamespace
 from typing import Any
 
+from .. import _records
 from .._policy import Policy
+from .._records import BOM, Parsed
 from .._types import Action
 from ._options import ROWS_PER_CALL
 
-Parsed = tuple[Any, "dict[str, Any] | None", "str | None"]  # (id to echo, item for the guard, error)
-BOM = b"\xef\xbb\xbf"
-
-
-@lru_cache(maxsize=1)
-def _builder() -> SimpleNamespace:
-    """The record builder of ``guardrail score``: ``guardrail._records`` where it exists, else the CLI's."""
-    try:
-        from .. import _records as records
-    except ImportError:  # an older tree: the builder still lives in the CLI module
-        from .. import _cli as records  # type: ignore[no-redef]
-    from .. import _cli
-
-    return SimpleNamespace(
-        keys=records.RECORD_KEYS,
-        verdict_record=records.verdict_record,
-        error_record=records.error_record,
-        encodable=records.encodable,
-        echo_id=getattr(records, "echo_id", None) or _cli._echo_id,
-        non_finite_field=getattr(records, "non_finite_field", None) or _cli._non_finite_field,
-        parse_line=getattr(records, "parse_line", None) or _cli.parse_line,
-    )
 
 
 def record_keys() -> tuple[str, ...]:
-    return tuple(_builder().keys)
+    return _records.RECORD_KEYS
 
 
 def parse_lines(data: bytes, first_line: int, label: str | None) -> list[Parsed]:
     """The lines of one JSONL part, parsed as ``guardrail score`` parses them (``first_line`` is the number of
     the part's first line in its file). Blank lines are skipped, a BOM on line 1 is accepted. With ``label``
     (several input files), the fallback id ``line-N`` becomes ``LABEL:line-N`` so it stays unique."""
-    parse_line = _builder().parse_line
+    parse_line = _records.parse_line
     parsed: list[Parsed] = []
     pieces = data.split(b"\n")
     if pieces and pieces[-1] == b"":
@@ -68,13 +44,12 @@ def parse_row(row: Any, number: int | None, label: str | None) -> Parsed:
     """One row of a table (Parquet, a Ray Dataset) as ``guardrail score`` takes one parsed JSON line: a NaN or
     infinite number is an error, the id is echoed as given (else ``row-N``, or null where rows have no
     number). Null fields count as absent."""
-    build = _builder()
     fallback = None if number is None else (f"{label}:row-{number}" if label else f"row-{number}")
     if not isinstance(row, dict):
         return fallback, None, f"input_error: not_an_object: row {number} is a {type(row).__name__}"
     data = {key: value for key, value in row.items() if value is not None}
-    echo = build.echo_id(data, fallback)
-    field = build.non_finite_field(data)
+    echo = _records.echo_id(data, fallback)
+    field = _records.non_finite_field(data)
     if field is not None:
         return echo, None, f"input_error: non_finite_number: row {number}: {field} is NaN or infinite"
     return echo, {**data, "id": str(echo)}, None
@@ -83,7 +58,6 @@ def parse_row(row: Any, number: int | None, label: str | None) -> Parsed:
 def check_rows(guard: Any, parsed: list[Parsed], policy: Policy) -> list[dict[str, Any]]:
     """One record per parsed row, in order, scored ``ROWS_PER_CALL`` at a time as ``guardrail score`` does;
     ``latency_ms`` is the time of the call a row was scored in, divided by the rows in it."""
-    build = _builder()
     records: list[dict[str, Any]] = []
     for start in range(0, len(parsed), ROWS_PER_CALL):
         chunk = parsed[start : start + ROWS_PER_CALL]
@@ -93,10 +67,10 @@ def check_rows(guard: Any, parsed: list[Parsed], policy: Policy) -> list[dict[st
         pending = iter(verdicts)
         for echo, item, error in chunk:
             if item is None:
-                record = build.error_record(echo, error, policy)
+                record = _records.error_record(echo, error, policy)
             else:
-                record = build.verdict_record(echo, next(pending), latency_ms=latency_ms)
-            records.append(build.encodable(record))
+                record = _records.verdict_record(echo, next(pending), latency_ms=latency_ms)
+            records.append(_records.encodable(record))
     return records
 
 

@@ -23,6 +23,7 @@ VerifierFactory = Callable[[], Any]
 
 
 def make_guard(options: AuditOptions, verifier_factory: VerifierFactory | None, gate_name: str | None) -> Any:
+    from .._cascade import scorer_for
     from .._guard import Guard
 
     if verifier_factory is not None:
@@ -36,9 +37,7 @@ def make_guard(options: AuditOptions, verifier_factory: VerifierFactory | None, 
         from ._gate import cluster_judge
 
         judge = cluster_judge(gate_name, options.judge_concurrency)
-    return Guard(
-        verifier, policy=options.policy, judge=judge, escalate="cascade" if judge else "never", band=options.band
-    )
+    return Guard(scorer=scorer_for(judge, band=options.band)(verifier), policy=options.policy)
 
 
 class PartWriter:

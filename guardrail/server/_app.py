@@ -25,6 +25,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ValidationError
 
+from .._cascade import scorer_for
 from .._guard import Guard
 from .._records import echo_id, encodable, error_record, non_finite_field, verdict_record
 from ._batching import Admission, BatchingVerifier
@@ -95,8 +96,8 @@ class _State:
             from .._judge import ClaudeJudge
 
             judge = ClaudeJudge.from_env()  # without a key, escalated verdicts say judge_unavailable
-        self.guard = Guard(self.batcher, policy=self.policy, judge=judge, band=self.config.judge_band,
-                           log_text=self.config.log_text)  # fmt: skip
+        scorer = scorer_for(judge, band=self.config.judge_band)(self.batcher)  # a Cascade when there is a judge
+        self.guard = Guard(scorer=scorer, policy=self.policy, log_text=self.config.log_text)
 
     def ready_guard(self) -> Guard:
         if self.draining:

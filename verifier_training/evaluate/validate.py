@@ -29,7 +29,7 @@ def validate(model_dir: Path, suite: Path, out: Path, limit: int = 0, sets: str 
     scorer = suite / "score.py"
     if not scorer.is_file():
         raise VerifierTrainingError(f"no validation suite at {suite} (expected {scorer})")
-    command = f"{shlex.quote(sys.executable)} -m guardrail._cli score --no-progress --model {shlex.quote(str(model_dir))}"
+    command = f"{shlex.quote(sys.executable)} -m guardrail score --no-progress --model {shlex.quote(str(model_dir))}"
     argv = [sys.executable, str(scorer), "--cmd", command, "--json", str(out)]
     if limit:
         argv += ["--limit", str(limit)]

@@ -1,9 +1,11 @@
 """Guard a local ``transformers`` model: a text-generation ``pipeline`` or a ``model.generate`` call.
 
-For teams serving their own (distilled) student. It lives here, outside the runtime's import path, because
-it touches transformers/torch; ``guardrail`` itself never imports them. The split and the decisions are the
-runtime's: ``<think>...</think>`` (or a lone ``</think>``), JSON, "Final answer:", ``\\boxed{}``, ``####``...
-via :mod:`guardrail.adapters`, then the :class:`~guardrail.Guard` and its policy.
+For teams serving their own (distilled) student. Neither torch nor transformers is imported here: the wrappers
+only call the pipeline, model and tokenizer they are given (``guardrail`` itself never imports them). The split
+and the decisions are the runtime's: ``<think>...</think>`` (or a lone ``</think>``), JSON, "Final answer:",
+``\\boxed{}``, ``####``... as for every adapter, then the :class:`~guardrail.Guard` and its policy. The question
+is found by the one rule of :func:`~guardrail.question_from_call`: the prompt itself, or the last user message
+of a chat prompt.
 
     guarded_pipe = guard_pipeline(pipeline("text-generation", model=model, tokenizer=tokenizer), guard)
     result = guarded_pipe("Q: 6 * 7?", max_new_tokens=256)   # Guarded; result.output is the pipeline's shape
@@ -16,27 +18,22 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from guardrail import Guarded
-from guardrail._extract import truncation_reasons
-from guardrail._policy import strictest
-from guardrail.adapters._common import Converted, Outcome, convert_parts, decide, rewrite_visible
+from .._extract import truncation_reasons
+from .._question import ask, question_from_call
+from .._types import Guarded
+from ._common import Converted, Outcome, convert_parts, decide, guarded_candidates, rewrite_visible
+
+if TYPE_CHECKING:
+    from .._guard import Guard
 
 FORMAT = "transformers"
 Prompt = str | Sequence[Mapping[str, Any]]  # plain text, or chat messages
 
 
-def prompt_question(prompt: Prompt) -> str:
-    """Default question: the prompt itself, or the last user message of a chat prompt."""
-    if isinstance(prompt, str):
-        return prompt
-    users = [m.get("content") for m in prompt if isinstance(m, Mapping) and m.get("role") == "user"]
-    return users[-1] if users and isinstance(users[-1], str) else ""
-
-
 def guard_pipeline(
-    pipe: Callable[..., Any], guard: Any, *, question: Callable[[Prompt], str] = prompt_question
+    pipe: Callable[..., Any], guard: Guard, *, question: Callable[[Prompt], str] = question_from_call
 ) -> Callable[..., Guarded]:
     """Wrap a text-generation pipeline: ``wrapped(prompt, **generate_kwargs) -> Guarded``.
 
@@ -51,21 +48,13 @@ def guard_pipeline(
     def wrapped(prompt: Prompt, **kwargs: Any) -> Guarded:
         result = pipe(prompt, **kwargs)
         sequences = result if isinstance(result, list) and result else [result]
-        asked = question(prompt)
+        asked = ask(question, prompt)
         outcomes = [_decide(guard, asked, _completion(prompt, seq), result) for seq in sequences]
         output = result
         if any(outcome.text is not None for outcome in outcomes):
             rebuilt = [_rebuild(prompt, seq, o) if o.text is not None else seq for seq, o in zip(sequences, outcomes)]
             output = rebuilt if sequences is result else rebuilt[0]
-        verdicts = [outcome.verdict for outcome in outcomes]
-        worst = strictest(verdicts)
-        return Guarded(
-            output=output,
-            original=result,
-            verdict=worst,
-            display=outcomes[verdicts.index(worst)].display,
-            verdicts=tuple(verdicts) if len(verdicts) > 1 else (),
-        )
+        return guarded_candidates(output, result, outcomes)
 
     return wrapped
 
@@ -73,9 +62,9 @@ def guard_pipeline(
 def guard_generate(
     model: Any,
     tokenizer: Any,
-    guard: Any,
+    guard: Guard,
     *,
-    question: Callable[[Prompt], str] = prompt_question,
+    question: Callable[[Prompt], str] = question_from_call,
     **generate_kwargs: Any,
 ) -> Callable[..., Guarded]:
     """A ``model.generate``-based callable: ``generate(prompt, **overrides) -> Guarded`` whose ``output`` is
@@ -86,7 +75,7 @@ def guard_generate(
     def generate(prompt: Prompt, **overrides: Any) -> Guarded:
         completion, finish_reason = generate_completion(model, tokenizer, prompt, **{**generate_kwargs, **overrides})
         reasons = truncation_reasons({"finish_reason": finish_reason})
-        outcome = _decide(guard, question(prompt), completion, completion, reasons)
+        outcome = _decide(guard, ask(question, prompt), completion, completion, reasons)
         output = completion
         if outcome.text is not None:
             output = rewrite_visible(completion, outcome.text, outcome.verdict.action)
@@ -103,7 +92,7 @@ def generate_text(model: Any, tokenizer: Any, prompt: Prompt, **generate_kwargs:
 def generate_completion(model: Any, tokenizer: Any, prompt: Prompt, **generate_kwargs: Any) -> tuple[str, str]:
     """``(text, finish_reason)`` of ``model.generate`` on one prompt: the new tokens decoded, and ``"length"``
     when generation stopped at its token limit without an end-of-sequence token (the text may be cut off),
-    else ``"stop"`` (OpenAI's names, which :func:`guardrail._extract.truncation_reasons` reads)."""
+    else ``"stop"`` (OpenAI's names, which every adapter reads as ``output_truncated``)."""
     if isinstance(prompt, str):
         inputs = tokenizer(prompt, return_tensors="pt")
     else:
@@ -135,7 +124,7 @@ def _finish_reason(
     return "length" if len(new_tokens) >= limit and not ended else "stop"
 
 
-def _decide(guard: Any, question: str, completion: str, original: Any, reasons: Sequence[str] = ()) -> Outcome:
+def _decide(guard: Guard, question: str, completion: str, original: Any, reasons: Sequence[str] = ()) -> Outcome:
     converted: Converted = convert_parts("", completion, format=FORMAT, reasons=reasons)
     return decide(guard, question, converted, original=original)
 
