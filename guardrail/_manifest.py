@@ -27,6 +27,38 @@ MANIFEST_NAME = "manifest.json"
 _CHUNK = 1 << 20
 
 
+class SemanticSpec(BaseModel):
+    """The optional second local tier (see :mod:`guardrail._semantic`): a sentence encoder in the model directory
+    and the logistic combination, fitted on dev, of the first tier's score with the encoder's evidence."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    onnx_file: str = "semantic/model.onnx"  # outputs last_hidden_state; mean-pooled and normalised here
+    tokenizer_file: str = "semantic/tokenizer.json"
+    max_length: int = Field(default=256, gt=8)
+    band: tuple[float, float] = (0.2, 0.8)  # first-tier scores in this range (inclusive) get the second look
+    # P = sigmoid(bias + base * logit(p) + margin * m + margin_unplaced * m * u + unplaced * u), m: the cosine
+    # similarity of rationale and given answer minus the best other candidate's, u: 1 when the reader could not
+    # place the answer
+    weights: dict[str, float]
+    metrics: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("onnx_file", "tokenizer_file")
+    @classmethod
+    def _relative_file_name(cls, name: str) -> str:
+        return check_relative_path(name)
+
+    @field_validator("weights")
+    @classmethod
+    def _all_weights(cls, weights: dict[str, float]) -> dict[str, float]:
+        if set(weights) != set(SEMANTIC_WEIGHTS):
+            raise ValueError(f"semantic weights must be exactly {SEMANTIC_WEIGHTS}, got {sorted(weights)}")
+        return weights
+
+
+SEMANTIC_WEIGHTS = ("bias", "base", "margin", "margin_unplaced", "unplaced")
+
+
 class ModelManifest(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -47,6 +79,7 @@ class ModelManifest(BaseModel):
     unplaced_scale: float = Field(default=0.58, gt=0.0, le=1.0)
     config: dict[str, Any] = Field(default_factory=dict)  # the training config, saved with the export
     metrics: dict[str, Any] = Field(default_factory=dict)
+    semantic: SemanticSpec | None = None  # the second local tier, when the directory ships one
 
     @field_validator("files")
     @classmethod
@@ -108,15 +141,15 @@ def load_verified_manifest(model_dir: Path) -> ModelManifest:
 
 
 def load_verified_model(model_dir: Path, keep: tuple[str, ...] | None = None) -> tuple[ModelManifest, dict[str, bytes]]:
-    """The manifest and the verified bytes of the files named in ``keep`` (default: the ONNX graph and the
-    tokenizer). Every listed file is read once and its hash checked on the bytes read; the bytes kept are the
+    """The manifest and the verified bytes of the files named in ``keep`` (default: :func:`model_files`). Every listed file is read once and its hash checked on the bytes read; the bytes kept are the
     ones that were hashed, so nothing is reopened by path after the check (no time-of-check/time-of-use gap)."""
     model_dir = Path(model_dir)
     manifest = read_manifest(model_dir)
-    for required in (manifest.onnx_file, manifest.tokenizer_file):
-        if required not in manifest.files:
-            raise ModelIntegrityError(f"manifest does not list required file {required!r}")
-    wanted = set((manifest.onnx_file, manifest.tokenizer_file) if keep is None else keep)
+    required = model_files(manifest)
+    for name in required:
+        if name not in manifest.files:
+            raise ModelIntegrityError(f"manifest does not list required file {name!r}")
+    wanted = set(required if keep is None else keep)
     kept: dict[str, bytes] = {}
     for relative, expected in manifest.files.items():
         with _open_inside(model_dir, relative) as handle:
@@ -130,6 +163,12 @@ def load_verified_model(model_dir: Path, keep: tuple[str, ...] | None = None) ->
         if data is not None:
             kept[relative] = data
     return manifest, kept
+
+
+def model_files(manifest: ModelManifest) -> tuple[str, ...]:
+    """The files a verifier loads: the ONNX graph and tokenizer, and those of the semantic tier if there is one."""
+    tier = (manifest.semantic.onnx_file, manifest.semantic.tokenizer_file) if manifest.semantic else ()
+    return (manifest.onnx_file, manifest.tokenizer_file, *tier)
 
 
 def _sha256_handle(handle: IO[bytes]) -> str:

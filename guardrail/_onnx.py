@@ -26,8 +26,9 @@ import structlog
 
 from . import _encoding
 from ._errors import ModelIntegrityError, ModelLoadError, VerifierError
-from ._manifest import ModelManifest, load_verified_model
+from ._manifest import ModelManifest, SemanticSpec, load_verified_model
 from ._model_store import resolve_model_dir
+from ._semantic import SemanticTier
 from ._types import CheckInput, Opinion
 from .reader import AnswerAnalysis, analyse, split_steps
 
@@ -43,7 +44,8 @@ class OnnxVerifier:
     onnxruntime's intra-op thread count; ``batch_size`` caps how many inputs go through one ``run``;
     ``max_length`` may shorten (never lengthen) the manifest's sequence budget, trading accuracy for speed.
     Scores below ``flag_below`` (default: the manifest's threshold, at least 0.5, so every annotate/block under
-    the default policy) get the steps at the decision point flagged.
+    the default policy) get the steps at the decision point flagged. A model directory whose manifest declares
+    a semantic tier (:mod:`guardrail._semantic`) loads it too; ``semantic=False`` scores with the first tier only.
     """
 
     def __init__(
@@ -54,6 +56,7 @@ class OnnxVerifier:
         batch_size: int = 16,
         max_length: int | None = None,
         flag_below: float | None = None,
+        semantic: bool = True,
     ) -> None:
         if threads < 1 or batch_size < 1:
             raise ValueError("threads and batch_size must be at least 1")
@@ -74,6 +77,7 @@ class OnnxVerifier:
                                       threads)
         self._input_names = _check_inputs(self._session, self.model_dir)
         _check_outputs(self._session, self.manifest, self.model_dir, self._input_names)
+        self._semantic = _load_semantic(self.manifest, self.model_dir, verified, threads) if semantic else None
 
     def _check_format(self) -> None:
         if self.manifest.input_format not in _encoding.INPUT_FORMATS:
@@ -103,7 +107,13 @@ class OnnxVerifier:
         except Exception as exc:  # onnxruntime raises its own exception types; callers get one typed error
             raise VerifierError(f"{self.name} failed on a batch of {len(items)}: {exc}") from exc
         probs = _softmax_positive(logits, self.manifest.temperature, self.manifest.positive_index)
-        return shrink_unplaced(probs, analyses, self.manifest.unplaced_scale)
+        probs = shrink_unplaced(probs, analyses, self.manifest.unplaced_scale)
+        if self._semantic is None:
+            return probs
+        try:
+            return self._semantic.adjust(items, probs, analyses)
+        except Exception as exc:  # as above: one typed error, whatever onnxruntime or the tokenizer raised
+            raise VerifierError(f"{self.name} semantic tier failed on a batch of {len(items)}: {exc}") from exc
 
     def _score_batch(self, items: Sequence[CheckInput]) -> list[Opinion]:
         started = time.perf_counter()
@@ -184,6 +194,36 @@ def _softmax_positive(logits: Any, temperature: float, positive_index: int) -> n
     return exp[:, positive_index] / exp.sum(axis=1)
 
 
+def _load_semantic(manifest: ModelManifest, model_dir: Path, verified: dict[str, bytes], threads: int) -> SemanticTier | None:
+    """The second local tier the manifest declares (its files verified with the rest), or None."""
+    spec = manifest.semantic
+    if spec is None:
+        return None
+    tokenizer = _load_tokenizer(verified.pop(spec.tokenizer_file), model_dir / spec.tokenizer_file)
+    tokenizer.no_truncation()  # the tier truncates itself, keeping the closing [SEP]
+    tokenizer.no_padding()
+    session = _load_session(verified.pop(spec.onnx_file), model_dir / spec.onnx_file, threads, spinning=False)
+    if session.get_outputs()[0].name != "last_hidden_state" or not {"input_ids", "attention_mask"} <= {
+        node.name for node in session.get_inputs()
+    }:
+        raise ModelLoadError(f"semantic tier {model_dir / spec.onnx_file} is not a sentence encoder "
+                             "(inputs input_ids/attention_mask, first output last_hidden_state)")
+    return SemanticTier(session, tokenizer, spec)
+
+
+def semantic_tier_for(onnx_path: str | os.PathLike[str], tokenizer_path: str | os.PathLike[str],
+                      max_length: int = 256, threads: int = 2) -> SemanticTier:
+    """A sentence-encoder tier from two files, outside any model directory (for the tools that build one: its
+    ``embed``/``margins`` are the runtime's own; its weights leave first-tier scores unchanged)."""
+    onnx_path, tokenizer_path = Path(onnx_path), Path(tokenizer_path)
+    tokenizer = _load_tokenizer(tokenizer_path.read_bytes(), tokenizer_path)
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    spec = SemanticSpec(onnx_file=onnx_path.name, tokenizer_file=tokenizer_path.name, max_length=max_length,
+                        weights={"bias": 0.0, "base": 1.0, "margin": 0.0, "margin_unplaced": 0.0, "unplaced": 0.0})
+    return SemanticTier(_load_session(onnx_path.read_bytes(), onnx_path, threads, spinning=False), tokenizer, spec)
+
+
 def _load_tokenizer(data: bytes, path: Path) -> Any:
     """The tokenizer from the verified bytes of ``path`` (named in errors only; never reopened)."""
     from tokenizers import Tokenizer
@@ -194,7 +234,7 @@ def _load_tokenizer(data: bytes, path: Path) -> Any:
         raise ModelLoadError(f"could not load tokenizer {path}: {exc}") from exc
 
 
-def _load_session(data: bytes, path: Path, threads: int) -> Any:
+def _load_session(data: bytes, path: Path, threads: int, spinning: bool = True) -> Any:
     """An onnxruntime session on the verified bytes of ``path`` (named in errors only; never reopened)."""
     import onnxruntime as ort
 
@@ -204,6 +244,8 @@ def _load_session(data: bytes, path: Path, threads: int) -> Any:
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.log_severity_level = 3  # onnxruntime warnings would go straight to the host's stderr
+    if not spinning:  # the semantic tier runs right after the first tier: its threads must not spin against it
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     try:
         return ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
     except Exception as exc:

@@ -22,6 +22,8 @@ Everything here is stable within a minor version. Nothing below ``guardrail._*``
 ``read_manifest``           read it without checking hashes
 ``load_verified_manifest``  read it and check every file's hash
 ``shrink_unplaced``         the runtime's pull toward 0.5 when the reader cannot place the answer
+``SemanticSpec``            the manifest's section for the second local tier (sentence encoder + weights)
+``semantic_tier_for``       that tier's embedding path from an encoder's two files (to build and fit one)
 ``configure_cli_logging``   the CLIs' structlog setup (console or JSON on stderr)
 ``HelpFormatter``           the CLIs' argparse help style (defaults shown where there is one)
 ==========================  ===============================================================================
@@ -32,8 +34,15 @@ from __future__ import annotations
 from ._arguments import HelpFormatter
 from ._encoding import INPUT_FORMAT, INPUT_FORMATS, build_segments, encode_batch, encode_batch_analysed
 from ._logging import configure_cli_logging
-from ._manifest import MANIFEST_NAME, ModelManifest, load_verified_manifest, read_manifest, write_manifest
-from ._onnx import shrink_unplaced
+from ._manifest import (
+    MANIFEST_NAME,
+    ModelManifest,
+    SemanticSpec,
+    load_verified_manifest,
+    read_manifest,
+    write_manifest,
+)
+from ._onnx import semantic_tier_for, shrink_unplaced
 
 __all__ = [
     "HelpFormatter",
@@ -41,12 +50,14 @@ __all__ = [
     "INPUT_FORMATS",
     "MANIFEST_NAME",
     "ModelManifest",
+    "SemanticSpec",
     "build_segments",
     "configure_cli_logging",
     "encode_batch",
     "encode_batch_analysed",
     "load_verified_manifest",
     "read_manifest",
+    "semantic_tier_for",
     "shrink_unplaced",
     "write_manifest",
 ]

@@ -2,8 +2,9 @@
 ``verifier_training/configs/recipe_v2.json``: the shipped model's).
 
 A recipe names the stages' configs and output folders; the pipeline runs ``data``, ``perturb``, ``train``,
-``export`` and ``evaluate`` through their own command lines, in order. It is resumable by stage: a stage whose
-output is complete is skipped (data and perturb: their config record; train: ``DONE.json``; export: the
+``export``, ``semantic`` (optional: the second local tier, fitted on the dev split) and ``evaluate`` through
+their own command lines, in order. It is resumable by stage: a stage whose output is complete is skipped (data
+and perturb: their config record; train: ``DONE.json``; export: the manifest; semantic: its section in the
 manifest; evaluate: the report), and an unfinished training run goes on from its last evaluation (see
 :mod:`.trainer`). So after a cut-off session, the same command picks up where it stopped. ``--from STAGE``
 redoes that stage and every later one.
@@ -13,7 +14,8 @@ Recipe (JSON)::
     {"data": {"config": "...data_v5.json", "out": "runs/base5"},
      "perturb": {"config": "...perturb.json", "out": "runs/perturbed5"},
      "train": {"config": "...train_v2.json"},
-     "export": {"out": "runs/export_v2", "name": "rg-minilm-l2", "version": "0.7.0"},
+     "export": {"out": "runs/export_v2", "name": "rg-minilm-l2", "version": "0.8.0"},
+     "semantic": {},
      "evaluate": {"report": "runs/export_v2/eval_report.json", "also": {"challenge": "...challenge.jsonl"}}}
 
 The train config's ``train_path`` / ``dev_path`` must point into the perturb stage's ``out`` (checked).
@@ -30,7 +32,8 @@ from typing import Any
 
 from .errors import VerifierTrainingError
 
-STAGES = ("data", "perturb", "train", "export", "evaluate")
+STAGES = ("data", "perturb", "train", "export", "semantic", "evaluate")
+OPTIONAL_STAGES = ("semantic",)  # a recipe without it builds a first-tier-only model
 # The shipped model's recipe: what `verifier-train pipeline` runs when no --recipe is given. Its paths are relative
 # to the clone's root, so run it from there.
 DEFAULT_RECIPE = Path("verifier_training") / "configs" / "recipe_v2.json"
@@ -48,7 +51,7 @@ def load_recipe(path: Path) -> dict[str, Any]:
         recipe = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise VerifierTrainingError(f"recipe {path} is not valid JSON: {exc}") from exc
-    missing = [stage for stage in STAGES if stage not in recipe]
+    missing = [stage for stage in STAGES if stage not in recipe and stage not in OPTIONAL_STAGES]
     if missing:
         raise VerifierTrainingError(f"recipe {path} lacks the stages {missing}")
     return recipe
@@ -76,6 +79,9 @@ def plan(recipe: dict[str, Any]) -> list[Stage]:
                      "--report", str(report)]
     for name, path in evaluate.get("also", {}).items():
         evaluate_argv += ["--also", f"{name}={path}"]
+    semantic = [] if "semantic" not in recipe else [Stage(
+        "semantic", ["semantic", "--model", str(model), "--dev", train.dev_path, *recipe["semantic"].get("args", [])],
+        lambda: _has_semantic_tier(model))]
     return [
         Stage("data", ["data", "--config", data["config"], "--out", data["out"], *data.get("args", [])],
               lambda: (Path(data["out"]) / "data_config.json").exists()),
@@ -83,8 +89,15 @@ def plan(recipe: dict[str, Any]) -> list[Stage]:
               lambda: (perturbed / "stats.json").exists()),
         Stage("train", ["train", "--config", recipe["train"]["config"]], lambda: is_done(checkpoint)),
         Stage("export", export_argv, lambda: (model / "manifest.json").exists()),
+        *semantic,
         Stage("evaluate", evaluate_argv, lambda: report.exists()),
     ]
+
+
+def _has_semantic_tier(model: Path) -> bool:
+    from guardrail.toolkit import read_manifest
+
+    return (model / "manifest.json").exists() and read_manifest(model).semantic is not None
 
 
 def run_pipeline(recipe: dict[str, Any], redo_from: str | None = None, dry_run: bool = False) -> int:
@@ -94,8 +107,8 @@ def run_pipeline(recipe: dict[str, Any], redo_from: str | None = None, dry_run: 
 
     log = structlog.get_logger("verifier_training")
     redo = STAGES.index(redo_from) if redo_from else len(STAGES)
-    for index, stage in enumerate(plan(recipe)):
-        if index < redo and stage.done():
+    for stage in plan(recipe):
+        if STAGES.index(stage.name) < redo and stage.done():
             log.info("stage_skipped", stage=stage.name, reason="output complete")
             continue
         log.info("stage_started", stage=stage.name, argv=" ".join(stage.argv))
@@ -109,7 +122,7 @@ def run_pipeline(recipe: dict[str, Any], redo_from: str | None = None, dry_run: 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "pipeline", help="data -> perturb -> train -> export -> evaluate from one recipe, resumable by stage"
+        "pipeline", help="data -> perturb -> train -> export -> semantic -> evaluate from one recipe, resumable by stage"
     )
     parser.add_argument("--recipe", type=Path, default=DEFAULT_RECIPE,
                         help="recipe JSON (the shipped model's, run from the clone's root)")

@@ -6,6 +6,7 @@ module is the reader's public API; the private modules hold one job each:
 
 ==================  =====================================================================================
 ``_analysis``       :class:`AnswerAnalysis` and :func:`analyse`; answer type and normal form
+``_candidates``     the answers a question offers (options, "X or Y" labels) and which one was given
 ``_conclusion``     the concluding step and the value it states
 ``_mentions``       whether a text mentions the answer, per answer type
 ``_options``        option lists, the letter an answer or step names, eliminations, word options
@@ -32,6 +33,7 @@ Example::
 from __future__ import annotations
 
 from ._analysis import AnswerAnalysis, Position, analyse, detect_answer_type, normalise_answer
+from ._candidates import Candidates, answer_candidates
 from ._conclusion import option_by_content
 from ._latex import is_symbolic, latex_to_plain, math_canonical
 from ._numbers import format_number, number_strings_in, number_words, numbers_in, parse_number, words_to_digits
@@ -57,6 +59,8 @@ __all__ = [
     "words_to_digits",
     # options
     "AMBIGUOUS",
+    "Candidates",
+    "answer_candidates",
     "option_by_content",
     "parse_choice",
     "parse_options",

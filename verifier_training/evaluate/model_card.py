@@ -121,6 +121,29 @@ def _validation_section(validation: dict[str, dict[str, float]] | None) -> list[
     return [*lines, ""]
 
 
+def _semantic_section(tier: dict[str, Any] | None) -> list[str]:
+    """The second local tier: what it is, what it sees, how it was fitted (figures from the manifest)."""
+    if not tier:
+        return []
+    fit, parity, w = tier["metrics"].get("fit", {}), tier["metrics"].get("parity", {}), tier["weights"]
+    sources = ", ".join(f"{k} {v}" for k, v in sorted(fit.get("fit_sources", {}).items(), key=lambda kv: -kv[1]))
+    return [
+        "## Second local tier (sentence encoder)",
+        "",
+        f"- {tier['metrics'].get('encoder', 'sentence encoder')}; ONNX int8, {tier['onnx_bytes'] / 1e6:.1f} MB; mean",
+        f"  pooling, at most {tier['max_length']} tokens; parity against torch: cosine similarities within"
+        f" {_fmt(parity.get('max_abs_cosine_diff'), 4)} (tolerance {parity.get('tolerance')}).",
+        f"- Runs only on checks whose first-tier score lies in [{tier['band'][0]}, {tier['band'][1]}] and whose",
+        "  question offers candidate answers (options, or an \"X or Y\" choice): m = cos(rationale, given answer) -",
+        "  max cos(rationale, other candidate); score = sigmoid(logit(first tier) + "
+        f"{w['margin']:.2f}·m + {w['margin_unplaced']:.2f}·m·[answer unplaced]).",
+        f"- Fitted on the dev split only: {fit.get('fit_rows')} of {fit.get('dev_rows')} dev rows were in the band with",
+        f"  candidates ({sources}); there AUROC {_fmt(fit.get('fit_auroc_first_tier'))} (first tier) ->",
+        f"  {_fmt(fit.get('fit_auroc_with_tier'))} (with the tier), in-sample.",
+        "",
+    ]
+
+
 def render_model_card(report: dict[str, Any], config: dict[str, Any]) -> str:
     model, overall, base, lat = report["model"], report["overall"], report["baseline"], report["latency"]
     single = lat["single_check"]
@@ -156,7 +179,7 @@ def render_model_card(report: dict[str, Any], config: dict[str, Any]) -> str:
         "thought from 22 models (label 1 with the model's own answer, even when wrong; label 0 with another",
         "option; in part of them the closing answer sentence removed), FLAN CoT (ECQA, QASC), CREAK, ComVE (its",
         "non-explaining reasons as hard negatives), CLadder, EntailmentBank, ExplaGraphs and ProofWriter/FOLIO,",
-        "with option lists and answers written in many formats (`verifier_training/formats.py`). Train splits",
+        "with option lists and answers written in many formats (`verifier_training/data/formats.py`). Train splits",
         "only; none of the validation suite's sources.",
         "",
         "Rule-made perturbation labels (`verifier-train data` + `perturb`) on GSM8K solutions, GSM8K turned into",
@@ -206,6 +229,7 @@ def render_model_card(report: dict[str, Any], config: dict[str, Any]) -> str:
         "",
         "Targets met: " + ", ".join(f"{k}: {_fmt(v)}" for k, v in report["targets"].items()),
         "",
+        *_semantic_section(model.get("semantic")),
         *_also_sections(report.get("also") or {}),
         *_validation_section(report.get("validation")),
         "## Intended use",
@@ -218,8 +242,10 @@ def render_model_card(report: dict[str, Any], config: dict[str, Any]) -> str:
         "- Figures on the test split are on the training distribution (the same rules and sources); the",
         "  cross-domain validation table, where present, is the figure to read for outputs no rule of ours made.",
         "- Where meaning is needed and no answer can be read off the text (yes/no from facts, explanations of a",
-        "  cause or a referent), the model is near chance: such answers are unplaced, and their scores are pulled",
-        "  into the judge band (`unplaced_scale` in the manifest) rather than given as confident verdicts.",
+        "  cause or a referent), the first tier is near chance: such answers are unplaced, and their scores are",
+        "  pulled into the judge band (`unplaced_scale` in the manifest) rather than given as confident verdicts.",
+        "  The second tier, where shipped, adds meaning only where the question offers candidate answers to",
+        "  compare; yes/no answers from facts stay with the judge.",
         "- It checks consistency, not correctness, and not faithfulness: a rationale can be consistent with",
         "  the answer and still not be how the model reached it.",
         f"- Inputs longer than {model['max_length']} tokens lose the middle of the rationale (head and tail kept).",

@@ -26,6 +26,14 @@ BASELINE_HARD_KINDS = ("swap_intermediate", "hint_follow", "truncated_mention")
 BASELINE_HARD_TYPES = ("yes_no", "choice")
 
 
+def semantic_info(manifest: Any, model_dir: Path) -> dict[str, Any] | None:
+    """What the card says of the second local tier, if the model directory ships one."""
+    if manifest.semantic is None:
+        return None
+    return {**manifest.semantic.model_dump(mode="json"),
+            "onnx_bytes": (model_dir / manifest.semantic.onnx_file).stat().st_size}
+
+
 def to_items(rows: Sequence[Row]) -> list[CheckInput]:
     return [row.check_input(i) for i, row in enumerate(rows)]
 
@@ -119,7 +127,8 @@ def evaluate(model_dir: Path, data: Path, *, threads: int = 2, limit: int = 0, l
                   "ffn_size": manifest.config.get("ffn_size") or 0,
                   "attention_heads": manifest.config.get("attention_heads") or 0,
                   "input_format": manifest.input_format,
-                  "last_layer_cls_only": bool(manifest.metrics.get("last_layer_cls_only"))},
+                  "last_layer_cls_only": bool(manifest.metrics.get("last_layer_cls_only")),
+                  "semantic": semantic_info(manifest, model_dir)},
         **scored,
         "latency": {"threads": threads, "single_check": single_check_latency(verifier, items, latency_n),
                     "batch_size": SCORE_BATCH, "throughput_items_per_s": throughput,
