@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from .._types import AnswerType
-from ._latex import BOXED, is_symbolic, last_symbolic_value, math_canonical, math_value
+from ._latex import boxed_all, is_symbolic, last_symbolic_value, math_canonical, math_value
 from ._mentions import mentions_text
 from ._numbers import DIGIT, first_value, format_number, number_strings_in, parse_number
 from ._options import (
@@ -86,7 +86,7 @@ def conclude_number(step: str, options: dict[str, str]) -> str | None:
     ("is 72."), then after the last "=", then a trailing symbolic value, then the last number."""
     with_numbers = [sentence for sentence in SENTENCE_SPLIT.split(step) if DIGIT.search(sentence)]
     step = with_numbers[-1] if with_numbers else step  # "... x = 2. The larger root is 3." ends on 3
-    boxed = BOXED.findall(step)
+    boxed = boxed_all(step)
     if boxed:
         number = parse_number(boxed[-1])
         if number is not None:
@@ -162,7 +162,7 @@ def _conclude_yes_no(step: str, options: dict[str, str]) -> str | None:
 
 
 def _conclude_text(step: str, options: dict[str, str]) -> str | None:
-    boxed = BOXED.findall(step)
+    boxed = boxed_all(step)
     if boxed:
         return normalise_text(boxed[-1])
     explicit = _ANSWER_TEXT.search(step)
@@ -182,7 +182,7 @@ _EXTRACTORS = {
 def math_conclusion(step: str) -> str | None:
     """A math answer written as an expression: the right side of the last "=" of the step's last sentence
     with one ("... so \\( x = \\frac{5}{2} \\)." concludes 5/2)."""
-    boxed = BOXED.findall(step)
+    boxed = boxed_all(step)
     if boxed:
         return math_canonical(boxed[-1])
     equals = max(step.rfind("="), step.rfind("\\approx"))

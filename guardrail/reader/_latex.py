@@ -111,7 +111,20 @@ def math_canonical(text: str) -> str:
         if simpler == text:
             break
         text = simpler
-    return _IMPLICIT_TIMES.sub("", text)
+    return _IMPLICIT_TIMES.sub("", _unwrap(text))
+
+
+def _unwrap(text: str) -> str:
+    """``(sqrt3/2)`` -> ``sqrt3/2``: parentheses around the whole expression (a brace group, a boxed value)."""
+    while len(text) > 2 and text[0] == "(" and text[-1] == ")":
+        depth = 0
+        for index, char in enumerate(text):
+            depth += char == "("
+            depth -= char == ")"
+            if depth == 0 and index < len(text) - 1:
+                return text  # "(a)/(b)": the first group closes early
+        text = text[1:-1]
+    return text
 
 
 def is_symbolic(text: str) -> bool:
@@ -123,27 +136,61 @@ def is_symbolic(text: str) -> bool:
 # Why a second, lighter pass: numbers in running text only need the markup around them gone; turning the
 # whole step into canonical math (``math_canonical``) would merge the numbers the reader has to tell apart.
 
-_LATEX_FRAC = re.compile(r"\\[dt]?frac\s*\{\s*(-?[\d.,]+)\s*\}\s*\{\s*(-?[\d.,]+)\s*\}")
+# \frac{1}{2}, and the brace-less \frac12 (one digit per argument, as TeX reads it)
+_LATEX_FRAC = re.compile(r"\\[dt]?frac\s*(?:\{\s*(-?[\d.,]+)\s*\}|(\d))\s*(?:\{\s*(-?[\d.,]+)\s*\}|(\d))")
 _LATEX_NOISE = re.compile(r"\\(?:left|right|!|,|;|quad|displaystyle|text|mathrm|textbf|mbox|\(|\)|\[|\])|\\\s")
 _MIXED_NUMBER = re.compile(r"(\d)\s*(\\[dt]?frac)")  # 10\frac{1}{12} is 10 + 1/12, not 101/12
-BOXED = re.compile(r"\\boxed\s*\{((?:[^{}]|\{[^{}]*\})*)\}")
+_BOXED = re.compile(r"\\boxed\s*(?=\{)")
+# An integer power written out: 2^{10}, 3^2. Not 10^5 after a multiplication sign (scientific notation is read
+# as such elsewhere), and only while the value fits the digits the number reader takes.
+_POWER = re.compile(r"(?<![\d.])(\d{1,6})\s*\^\s*(?:\{\s*(\d{1,2})\s*\}|(\d{1,2})(?![\d.]))")
+_TIMES_BEFORE = re.compile(r"(?:\\times|\\cdot|[×*x·])\s*$")
+_MAX_POWER = 10**300  # number_strings_in reads at most 300 digits
+
+
+def boxed_all(text: str) -> list[str]:
+    """The contents of every ``\\boxed{...}``, nested braces included (``\\boxed{\\frac{\\sqrt{3}}{2}}``)."""
+    contents = []
+    for match in _BOXED.finditer(text):
+        found = _group(text, match.end())
+        if found is not None:
+            contents.append(found[0])
+    return contents
+
+
+def _fraction(match: re.Match[str]) -> str:
+    return f"{match.group(1) or match.group(2)}/{match.group(3) or match.group(4)}"
+
+
+def _power(match: re.Match[str]) -> str:
+    base, exponent = int(match.group(1)), int(match.group(2) or match.group(3))
+    if base == 10 and _TIMES_BEFORE.search(match.string[: match.start()]):
+        return match.group(0)
+    value = base**exponent if exponent * len(match.group(1)) <= 300 else _MAX_POWER
+    return str(value) if value < _MAX_POWER else match.group(0)
+
+
+def evaluate_powers(text: str) -> str:
+    """Integer powers as their value: ``2^{10}`` -> ``1024`` (what a rationale concludes is the number)."""
+    return _POWER.sub(_power, text) if "^" in text else text
 
 
 def strip_latex(text: str) -> str:
     """A short answer without its LaTeX: the last ``\\boxed{}``'s content, fractions as ``a/b``, markup dropped."""
-    boxed = BOXED.findall(text)
+    boxed = boxed_all(text)
     if boxed:
         text = boxed[-1]
-    text = _LATEX_FRAC.sub(lambda m: f"{m.group(1)}/{m.group(2)}", _MIXED_NUMBER.sub(r"\1 \2", text))
+    text = _LATEX_FRAC.sub(_fraction, _MIXED_NUMBER.sub(r"\1 \2", evaluate_powers(text)))
     text = _LATEX_NOISE.sub(" ", text)
     return text.replace("$", " ").replace("{", "").replace("}", "")
 
 
 def strip_latex_inline(text: str) -> str:
     """Running text with fractions as ``a/b`` and spacing markup dropped; braces and ``$`` are kept."""
+    text = evaluate_powers(text)
     if "\\" not in text:
         return text
-    text = _LATEX_FRAC.sub(lambda m: f"{m.group(1)}/{m.group(2)}", _MIXED_NUMBER.sub(r"\1 \2", text))
+    text = _LATEX_FRAC.sub(_fraction, _MIXED_NUMBER.sub(r"\1 \2", text))
     return _LATEX_NOISE.sub(" ", text)
 
 

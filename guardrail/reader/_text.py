@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from ._latex import BOXED, MATH_HINT, is_symbolic, math_canonical, strip_latex
+from ._latex import MATH_HINT, boxed_all, is_symbolic, math_canonical, strip_latex
 
 
 _ARTICLES = re.compile(r"\b(?:the|a|an)\b")
@@ -26,7 +26,7 @@ def normalise_text(text: str) -> str:
     """Text in one comparable form: a short math answer in :func:`math_canonical` form; other text case-folded,
     without an "answer is" prefix, punctuation or articles, and with spaces around operators dropped."""
     if len(text) <= _MATH_ANSWER_CHARS and (MATH_HINT.search(text) or is_symbolic(text)):
-        boxed = BOXED.findall(text)
+        boxed = boxed_all(text)
         return math_canonical(ANSWER_PREFIX.sub("", boxed[-1] if boxed else text))
     text = ANSWER_PREFIX.sub("", strip_latex(text)).casefold()
     text = _ARTICLES.sub(" ", _PUNCT.sub(" ", text))

@@ -1,0 +1,40 @@
+"""LaTeX values the reader must read as written: brace-less fractions, nested boxed values, integer powers."""
+
+from __future__ import annotations
+
+import pytest
+
+from guardrail.reader import analyse, math_canonical, parse_number
+
+
+@pytest.mark.parametrize(
+    ("rationale", "answer", "agrees"),
+    [
+        ("So x = \\frac12.", "1/2", True),  # TeX reads \frac12 as 1/2
+        ("So x = \\frac12.", "12", False),
+        ("So x = \\dfrac34.", "0.75", True),
+        ("The answer is \\boxed{\\frac{\\sqrt{3}}{2}}.", "\\frac{\\sqrt{3}}{2}", True),  # nested braces in boxed
+        ("The answer is \\boxed{\\frac{\\sqrt{3}}{2}}.", "\\frac{\\sqrt{2}}{2}", False),
+        ("Thus we get \\boxed{\\boxed{7}}", "7", True),
+        ("So the result is 2^{10}.", "1024", True),  # an integer power is its value, not its exponent
+        ("So the result is 2^{10}.", "10", False),
+        ("The legs give 3^2 + 4^2 = 25.", "25", True),
+    ],
+)
+def test_latex_values_are_read_as_written(rationale: str, answer: str, agrees: bool) -> None:
+    assert analyse("Find the value.", rationale, answer).agrees is agrees
+
+
+def test_scientific_notation_answers_keep_their_power_of_ten() -> None:
+    assert parse_number("2.4 \\times 10^5 m/s") == 240000
+    assert parse_number("2.4 × 10^5 m/s") == 240000
+
+
+def test_huge_powers_stay_as_written() -> None:
+    assert parse_number("2^{99}") is None or parse_number("2^{99}") != 2  # never read as the base or exponent
+    assert analyse("Find the value.", "So it is 7^{40}.", "40").agrees is not True
+
+
+def test_whole_expression_parentheses_are_dropped_but_not_groups() -> None:
+    assert math_canonical("{\\frac{\\sqrt{3}}{2}}") == math_canonical("\\frac{\\sqrt{3}}{2}") == "sqrt3/2"
+    assert math_canonical("(a+1)/(b+1)") == "(a+1)/(b+1)"
