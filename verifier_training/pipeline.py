@@ -5,8 +5,8 @@ A recipe names the stages' configs and output folders; the pipeline runs ``data`
 ``export``, ``semantic`` (optional: the second local tier, fitted on the dev split) and ``evaluate`` through
 their own command lines, in order. It is resumable by stage: a stage whose output is complete is skipped (data
 and perturb: their config record; train: ``DONE.json``; export: the manifest; semantic: its section in the
-manifest; evaluate: the report), and an unfinished training run goes on from its last evaluation (see
-:mod:`.trainer`). So after a cut-off session, the same command picks up where it stopped. ``--from STAGE``
+manifest; evaluate: the report); once a stage runs, every later one runs too (its output was made from older
+inputs). An unfinished training run goes on from its last evaluation (see :mod:`.train.loop`). So after a cut-off session, the same command picks up where it stopped. ``--from STAGE``
 redoes that stage and every later one.
 
 Recipe (JSON)::
@@ -107,10 +107,12 @@ def run_pipeline(recipe: dict[str, Any], redo_from: str | None = None, dry_run: 
 
     log = structlog.get_logger("verifier_training")
     redo = STAGES.index(redo_from) if redo_from else len(STAGES)
+    stale = False  # once a stage runs, every later stage's output was made from older inputs
     for stage in plan(recipe):
-        if STAGES.index(stage.name) < redo and stage.done():
+        if not stale and STAGES.index(stage.name) < redo and stage.done():
             log.info("stage_skipped", stage=stage.name, reason="output complete")
             continue
+        stale = True
         log.info("stage_started", stage=stage.name, argv=" ".join(stage.argv))
         if dry_run:
             continue
