@@ -106,7 +106,11 @@ class _SyncSlot:
         self._local.token = ray.get(self._gate.acquire.remote())
 
     def __exit__(self, *exc: object) -> None:
-        self._gate.release.remote(self._local.token)
+        import ray
+
+        # Waited for: a release still in flight when the task returns leaves the slot held for others (and for
+        # a worker that exits right after, until the gate reclaims it minutes later).
+        ray.get(self._gate.release.remote(self._local.token))
 
 
 class _AsyncSlot:
@@ -118,7 +122,7 @@ class _AsyncSlot:
         self._token = await self._gate.acquire.remote()
 
     async def __aexit__(self, *exc: object) -> None:
-        self._gate.release.remote(self._token)
+        await self._gate.release.remote(self._token)  # waited for, as in the sync slot
 
 
 class ClusterLimit:
