@@ -17,6 +17,7 @@ import json
 import os
 import stat
 from pathlib import Path, PurePosixPath, PureWindowsPath
+from collections.abc import Iterable
 from typing import IO, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -110,14 +111,19 @@ def sha256_file(path: Path) -> str:
         return _sha256_handle(handle)
 
 
-def write_manifest(model_dir: Path, **fields: Any) -> ModelManifest:
-    """Hash every file under ``model_dir`` (except the manifest itself) and write ``manifest.json``."""
+def write_manifest(model_dir: Path, only: Iterable[str] | None = None, **fields: Any) -> ModelManifest:
+    """Hash the model's files and write ``manifest.json``: every file under ``model_dir`` (except the manifest
+    and ``.md`` files), or only the relative paths in ``only`` (to re-sign a model without also signing reports
+    written into its directory since, e.g. ``eval_report.json``, which evaluation rewrites later)."""
     model_dir = Path(model_dir)
-    files = {
-        path.relative_to(model_dir).as_posix(): sha256_file(path)
-        for path in sorted(model_dir.rglob("*"))
-        if path.is_file() and path.name != MANIFEST_NAME and not path.name.endswith(".md")
-    }
+    if only is not None:
+        paths = [model_dir / check_relative_path(name) for name in sorted(set(only))]
+        missing = [str(p) for p in paths if not p.is_file()]
+        if missing:
+            raise ModelIntegrityError(f"cannot sign files that do not exist: {missing}")
+    else:
+        paths = [p for p in sorted(model_dir.rglob("*")) if p.name != MANIFEST_NAME and not p.name.endswith(".md")]
+    files = {path.relative_to(model_dir).as_posix(): sha256_file(path) for path in paths if path.is_file()}
     manifest = ModelManifest(files=files, **fields)
     (model_dir / MANIFEST_NAME).write_text(manifest.model_dump_json(indent=2) + "\n", encoding="utf-8")
     return manifest

@@ -59,6 +59,7 @@ def tiered_model(tiny_model_dir, tiny_encoder, tmp_path_factory) -> Path:
 
     model = tmp_path_factory.mktemp("tiered") / "model"
     shutil.copytree(tiny_model_dir, model)
+    (model / "eval_report.json").write_text("{}")  # a report evaluation wrote into the directory earlier
     dev = _dev_rows(model.parent / "dev.jsonl")
     add_semantic_tier(model, dev, base=str(tiny_encoder), band=(0.0, 1.0))
     return model
@@ -72,6 +73,26 @@ def test_tier_is_exported_fitted_and_listed_in_the_manifest(tiered_model):
     assert {"semantic/model.onnx", "semantic/tokenizer.json"} <= set(manifest.files)
     assert spec.metrics["parity"]["max_abs_cosine_diff"] <= spec.metrics["parity"]["tolerance"]
     assert spec.metrics["fit"]["fit_rows"] == 160 and all(np.isfinite(list(spec.weights.values())))
+
+
+@pytest.mark.slow
+def test_adding_the_tier_signs_the_model_not_reports_beside_it(tiered_model, tmp_path):
+    model = tmp_path / "model"
+    shutil.copytree(tiered_model, model)
+    assert "eval_report.json" not in read_manifest(model).files
+    (model / "eval_report.json").write_text('{"rewritten": true}')  # evaluate rewrites its report later
+    OnnxVerifier(model, threads=1)  # still loads: the manifest never signed it
+
+
+@pytest.mark.slow
+def test_refitting_keeps_the_signed_set(tiered_model, tmp_path):
+    from verifier_training.export.semantic import add_semantic_tier
+
+    model = tmp_path / "model"
+    shutil.copytree(tiered_model, model)
+    before = set(read_manifest(model).files)
+    add_semantic_tier(model, _dev_rows(tmp_path / "dev.jsonl"), band=(0.0, 1.0), keep_encoder=True)
+    assert set(read_manifest(model).files) == before
 
 
 @pytest.mark.slow

@@ -258,7 +258,9 @@ def test_serve_cli_starts_answers_and_drains_on_sigterm(tmp_path):
                         break
                 except httpx.TransportError:
                     pass
-                assert time.monotonic() < deadline and proc.poll() is None, proc.stdout.read().decode()
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    proc.kill()  # before reading its output: reading a live process's pipe would wait forever
+                    pytest.fail(f"server never became ready: {proc.stdout.read().decode()[-3000:]}")
                 time.sleep(0.05)
             slow = threading.Thread(target=lambda: results.append(http.post("/v1/check", json=GOOD)))
             results: list[httpx.Response] = []

