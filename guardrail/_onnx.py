@@ -26,7 +26,7 @@ import structlog
 
 from . import _encoding
 from ._errors import ModelIntegrityError, ModelLoadError, VerifierError
-from ._manifest import ModelManifest, SemanticSpec, load_verified_model
+from ._manifest import SEMANTIC_WEIGHTS, ModelManifest, SemanticSpec, load_verified_model
 from ._model_store import resolve_model_dir
 from ._semantic import SemanticTier
 from ._types import CheckInput, Opinion
@@ -199,16 +199,8 @@ def _load_semantic(manifest: ModelManifest, model_dir: Path, verified: dict[str,
     spec = manifest.semantic
     if spec is None:
         return None
-    tokenizer = _load_tokenizer(verified.pop(spec.tokenizer_file), model_dir / spec.tokenizer_file)
-    tokenizer.no_truncation()  # the tier truncates itself, keeping the closing [SEP]
-    tokenizer.no_padding()
-    session = _load_session(verified.pop(spec.onnx_file), model_dir / spec.onnx_file, threads, spinning=False)
-    if session.get_outputs()[0].name != "last_hidden_state" or not {"input_ids", "attention_mask"} <= {
-        node.name for node in session.get_inputs()
-    }:
-        raise ModelLoadError(f"semantic tier {model_dir / spec.onnx_file} is not a sentence encoder "
-                             "(inputs input_ids/attention_mask, first output last_hidden_state)")
-    return SemanticTier(session, tokenizer, spec)
+    return _semantic_tier(verified.pop(spec.onnx_file), model_dir / spec.onnx_file,
+                          verified.pop(spec.tokenizer_file), model_dir / spec.tokenizer_file, spec, threads)
 
 
 def semantic_tier_for(onnx_path: str | os.PathLike[str], tokenizer_path: str | os.PathLike[str],
@@ -216,12 +208,24 @@ def semantic_tier_for(onnx_path: str | os.PathLike[str], tokenizer_path: str | o
     """A sentence-encoder tier from two files, outside any model directory (for the tools that build one: its
     ``embed``/``margins`` are the runtime's own; its weights leave first-tier scores unchanged)."""
     onnx_path, tokenizer_path = Path(onnx_path), Path(tokenizer_path)
-    tokenizer = _load_tokenizer(tokenizer_path.read_bytes(), tokenizer_path)
-    tokenizer.no_truncation()
-    tokenizer.no_padding()
+    identity = {**dict.fromkeys(SEMANTIC_WEIGHTS, 0.0), "base": 1.0}
     spec = SemanticSpec(onnx_file=onnx_path.name, tokenizer_file=tokenizer_path.name, max_length=max_length,
-                        weights={"bias": 0.0, "base": 1.0, "margin": 0.0, "margin_unplaced": 0.0, "unplaced": 0.0})
-    return SemanticTier(_load_session(onnx_path.read_bytes(), onnx_path, threads, spinning=False), tokenizer, spec)
+                        weights=identity)
+    return _semantic_tier(onnx_path.read_bytes(), onnx_path, tokenizer_path.read_bytes(), tokenizer_path, spec, threads)
+
+
+def _semantic_tier(onnx: bytes, onnx_path: Path, tokenizer: bytes, tokenizer_path: Path, spec: SemanticSpec,
+                   threads: int) -> SemanticTier:
+    plain = _load_tokenizer(tokenizer, tokenizer_path)
+    plain.no_truncation()  # the tier truncates itself, keeping the closing [SEP]
+    plain.no_padding()
+    session = _load_session(onnx, onnx_path, threads, spinning=False)
+    if session.get_outputs()[0].name != "last_hidden_state" or not {"input_ids", "attention_mask"} <= {
+        node.name for node in session.get_inputs()
+    }:
+        raise ModelLoadError(f"semantic tier {onnx_path} is not a sentence encoder "
+                             "(inputs input_ids/attention_mask, first output last_hidden_state)")
+    return SemanticTier(session, plain, spec)
 
 
 def _load_tokenizer(data: bytes, path: Path) -> Any:

@@ -74,20 +74,17 @@ class SemanticTier:
         limit = self.spec.max_length
         ids = [e.ids[: limit - 1] + e.ids[-1:] if len(e.ids) > limit else e.ids for e in
                self._tokenizer.encode_batch([t.encode("utf-8", "replace").decode("utf-8") for t in texts])]
-        vectors = np.zeros((len(ids), 0), dtype=np.float32)
-        batch: list[int] = []
+        batches: list[list[int]] = []
         for index in sorted(range(len(ids)), key=lambda i: len(ids[i])):
-            if batch and (len(batch) == self._batch_size or len(ids[index]) > 2 * len(ids[batch[0]]) + 8):
-                vectors = self._embed_into(vectors, batch, ids)
-                batch = []
-            batch.append(index)
-        return self._embed_into(vectors, batch, ids) if batch else vectors
-
-    def _embed_into(self, vectors: np.ndarray, batch: list[int], ids: list[list[int]]) -> np.ndarray:
-        pooled = self._embed_batch([ids[i] for i in batch])
-        if vectors.shape[1] == 0:
-            vectors = np.zeros((len(ids), pooled.shape[1]), dtype=np.float32)
-        vectors[batch] = pooled
+            batch = batches[-1] if batches else None
+            if batch is None or len(batch) == self._batch_size or len(ids[index]) > 2 * len(ids[batch[0]]) + 8:
+                batches.append([index])
+            else:
+                batch.append(index)
+        pooled = [self._embed_batch([ids[i] for i in batch]) for batch in batches]
+        vectors = np.zeros((len(ids), pooled[0].shape[1] if pooled else 0), dtype=np.float32)
+        for batch, rows in zip(batches, pooled, strict=True):
+            vectors[batch] = rows
         return vectors
 
     def _embed_batch(self, ids: Sequence[list[int]]) -> np.ndarray:

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from _graphs import find_cycle
 
 REPO = Path(__file__).resolve().parents[1]
 FORBIDDEN = ("torch", "transformers", "optimum", "verifier_training", "tqdm", "matplotlib")
@@ -206,30 +207,10 @@ def _import_graph(root: Path, base: Path = REPO) -> dict[str, set[str]]:
     return graph
 
 
-def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
-    """One import cycle (its modules in order, the first repeated at the end), or None."""
-    state: dict[str, int] = {}  # 1: on the current path, 2: done
-    path: list[str] = []
-
-    def visit(module: str) -> list[str] | None:
-        state[module] = 1
-        path.append(module)
-        for target in sorted(graph[module]):
-            if state.get(target) == 1:
-                return path[path.index(target) :] + [target]
-            if target not in state and (found := visit(target)):
-                return found
-        path.pop()
-        state[module] = 2
-        return None
-
-    return next((found for module in sorted(graph) if module not in state and (found := visit(module))), None)
-
-
 def test_runtime_modules_import_without_cycles():
     graph = _import_graph(REPO / "guardrail")
     assert len(graph) > 30 and "guardrail.adapters._common" in graph["guardrail.adapters._streaming"]
-    assert _cycle(graph) is None, " -> ".join(_cycle(graph) or ())
+    assert find_cycle(graph) == [], " -> ".join(find_cycle(graph))
 
 
 def test_cycle_check_finds_a_cycle(tmp_path):
@@ -241,5 +222,5 @@ def test_cycle_check_finds_a_cycle(tmp_path):
     (package / "_c.py").write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from ._a import x\n")
     graph = _import_graph(package, base=tmp_path)
     assert graph["pkg._c"] == set()
-    assert _cycle(graph) in (["pkg._a", "pkg._b", "pkg._a"], ["pkg._b", "pkg._a", "pkg._b"])
+    assert find_cycle(graph) in (["pkg._a", "pkg._b", "pkg._a"], ["pkg._b", "pkg._a", "pkg._b"])
 

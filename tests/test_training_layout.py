@@ -8,6 +8,8 @@ import ast
 import json
 from pathlib import Path
 
+from _graphs import find_cycle
+
 REPO = Path(__file__).resolve().parents[1]
 TRAINING = REPO / "verifier_training"
 PUBLIC_RUNTIME = {"guardrail", "guardrail.toolkit", "guardrail.reader"}
@@ -48,39 +50,16 @@ def _graph(root: Path) -> dict[str, set[str]]:
             for name, path in modules.items()}
 
 
-def _cycle(graph: dict[str, set[str]]) -> list[str]:
-    """One import cycle as a path of module names, or [] when the graph is acyclic."""
-    state: dict[str, int] = {}  # 1: on the current path, 2: done
-    path: list[str] = []
-
-    def visit(node: str) -> list[str]:
-        state[node] = 1
-        path.append(node)
-        for nxt in sorted(graph[node]):
-            if state.get(nxt) == 1:
-                return path[path.index(nxt):] + [nxt]
-            if nxt not in state and (found := visit(nxt)):
-                return found
-        state[node] = 2
-        path.pop()
-        return []
-
-    for start in sorted(graph):
-        if start not in state and (found := visit(start)):
-            return found
-    return []
-
-
 def test_the_training_import_graph_is_acyclic():
     graph = _graph(TRAINING)
     assert {"verifier_training.data", "verifier_training.data.synthetic", "verifier_training.checkpoint"} <= set(graph)
     assert "verifier_training.data" not in graph["verifier_training.data.synthetic"]  # the old data <-> synthetic loop
-    assert _cycle(graph) == []
+    assert find_cycle(graph) == []
 
 
 def test_the_cycle_finder_finds_a_cycle():
-    assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
-    assert _cycle({"a": {"b"}, "b": set()}) == []
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b"}, "b": set()}) == []
 
 
 def test_training_and_probes_use_only_the_runtimes_public_surface():

@@ -61,7 +61,7 @@ def export_encoder(out_dir: Path, base: str | None = None) -> dict[str, Any]:
     shutil.copyfile(Path(base) / "tokenizer.json", out_dir / "tokenizer.json")
     with torch.no_grad():
         reference = _torch_vectors(model, base, list(_PARITY_TEXTS))
-    onnx_vectors = _onnx_vectors(out_dir, list(_PARITY_TEXTS))
+    onnx_vectors = _encoder_tier(out_dir).embed(list(_PARITY_TEXTS))
     diff = float(np.abs(reference @ reference.T - onnx_vectors @ onnx_vectors.T).max())
     if diff > PARITY_TOLERANCE:
         raise ExportError(f"int8 sentence encoder moves cosine similarities by {diff:.3f} > {PARITY_TOLERANCE}")
@@ -78,11 +78,11 @@ def _torch_vectors(model: Any, base: str, texts: list[str]) -> np.ndarray:
     return pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
 
 
-def _onnx_vectors(encoder_dir: Path, texts: list[str]) -> np.ndarray:
-    """The runtime's own embedding path, through a throwaway model directory that declares only the encoder."""
+def _encoder_tier(encoder_dir: Path) -> Any:
+    """The runtime's own embedding path (``embed``, ``margins``) over an exported encoder's two files."""
     from guardrail.toolkit import semantic_tier_for
 
-    return semantic_tier_for(encoder_dir / "model.onnx", encoder_dir / "tokenizer.json").embed(texts)
+    return semantic_tier_for(encoder_dir / "model.onnx", encoder_dir / "tokenizer.json")
 
 
 def fit_weights(model_dir: Path, dev_path: Path, band: tuple[float, float] = DEFAULT_BAND,
@@ -92,7 +92,7 @@ def fit_weights(model_dir: Path, dev_path: Path, band: tuple[float, float] = DEF
     from guardrail.reader import analyse, answer_candidates
 
     verifier = OnnxVerifier(model_dir, semantic=False, batch_size=32)
-    tier = _staged_tier(model_dir)
+    tier = _encoder_tier(model_dir / SEMANTIC_DIR)
     rows = read_rows(dev_path, limit)
     items = [CheckInput(id=str(i), question=r.question, rationale=r.rationale, answer=r.answer) for i, r in enumerate(rows)]
     probs = np.concatenate([verifier.probabilities(items[s : s + 32]) for s in range(0, len(items), 32)])
@@ -134,13 +134,6 @@ def _fit_with_offset(evidence: np.ndarray, offset: np.ndarray, labels: np.ndarra
         if np.abs(step).max() < 1e-8:
             break
     return coef
-
-
-def _staged_tier(model_dir: Path) -> Any:
-    from guardrail.toolkit import semantic_tier_for
-
-    staged = model_dir / SEMANTIC_DIR
-    return semantic_tier_for(staged / "model.onnx", staged / "tokenizer.json")
 
 
 def add_semantic_tier(model_dir: Path, dev_path: Path, *, base: str | None = None,
