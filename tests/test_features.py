@@ -321,6 +321,15 @@ TIMES = "What is 6 x 7? (A) 42 (B) 48 (C) 36 (D) 49"
         ("That rules out D.", {"D"}),
         ("91 is not a prime. A pH of 14 would be basic.", set()),  # articles and lower case are no letters
         ("So the answer is (C).", set()),
+        # a step about one option that gives a verdict against it
+        ("Choice_D: Lysosomes digest material. Incorrect.", {"D"}),
+        ("J. $0.55: This is not the correct answer because the cost rises.", {"J"}),
+        ("(C) The Golgi packages proteins. This is incorrect.", {"C"}),
+        ("Option B: it is also wrong, since x.", {"B"}),
+        ("Step 3: Choice_C: false.", {"C"}),
+        ("B. $0.50: This is the correct answer because it falls.", set()),
+        ("A: Ribosomes are false friends of ATP makers, but they matter.", set()),  # "false" is no verdict here
+        ("C. incorrect data: the data is correct.", set()),
     ],
 )
 def test_rejected_letters(step: str, letters: set[str]) -> None:
@@ -339,6 +348,11 @@ def test_rejected_letters(step: str, letters: set[str]) -> None:
          "Pure water has pH = 7, which is neutral. A pH of 14 would be strongly basic, so not (D).", "C"),
         ("Where do you return a borrowed book? (A) bank (B) library (C) kitchen",
          "Books are returned to a library. Banks lend money, not books, so (A) bank does not fit.", "B"),
+        # a chain that goes through the options one by one: the last option named was ruled out
+        ("Which organelle makes most ATP?\nA: Ribosome\nB: Mitochondrion\nC: Golgi apparatus\nD: Lysosome",
+         "Step 1: ATP is made by oxidative phosphorylation.\nStep 2: Choice_A: Ribosomes make proteins. Incorrect.\n"
+         "Step 3: Choice_B: The mitochondrion carries out oxidative phosphorylation.\n"
+         "Step 4: Choice_C: The Golgi packages proteins. Incorrect.\nStep 5: Choice_D: Lysosomes digest. Incorrect.", "B"),
     ],
 )
 def test_eliminated_options_are_not_the_conclusion(question: str, rationale: str, conclusion: str) -> None:

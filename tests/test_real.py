@@ -168,6 +168,7 @@ def test_mmlu_chain_is_cut_after_its_first_answer():
 
 def test_closing_removal_keeps_only_chains_that_still_argue_for_their_answer(sources, monkeypatch):
     monkeypatch.setattr(real, "CLOSING_REMOVED_SHARE", 1.0)  # try it on every pair
+    monkeypatch.setattr(real, "OPEN_ENDING_SHARE", 0.0)
     rows = read("mmlu_pro_cot", sources)
     removed = [row for row in rows if row["kind"].endswith("_closing_removed")]
     kept = [row for row in rows if not row["kind"].endswith("_closing_removed")]
@@ -177,6 +178,40 @@ def test_closing_removal_keeps_only_chains_that_still_argue_for_their_answer(sou
     assert Counter(row["label"] for row in removed) == {0: 2, 1: 2}
     # the "Drafts are discounted" chain never names B's value: its closing sentence stays
     assert [row["rationale"][-18:] for row in kept] == ["The answer is (B)."] * 2
+
+
+def test_chains_that_no_longer_argue_for_their_answer_can_be_open_endings(sources, monkeypatch):
+    monkeypatch.setattr(real, "CLOSING_REMOVED_SHARE", 1.0)
+    monkeypatch.setattr(real, "OPEN_ENDING_SHARE", 1.0)
+    rows = read("mmlu_pro_cot", sources)
+    open_ending = [row for row in rows if row["kind"].endswith("_open_ending")]
+    # "Drafts are discounted" never names B's value: without its closing sentence it is an open ending
+    assert {row["rationale"] for row in open_ending} == {"We refer to Wikipedia articles on finance for help. Drafts are discounted."}
+    assert {(row["kind"], row["label"]) for row in open_ending} == {("own_answer_open_ending", 1), ("other_option_open_ending", 0)}
+    assert not any(row["rationale"].endswith("The answer is (B).") for row in rows)
+
+
+def test_letter_closings_go_so_the_option_is_read_from_its_content():
+    chain = "We compute x = 12. The value 3.5 fits. Therefore the correct option is (B). This matches choice B."
+    assert real.drop_letter_closings(chain, "B") == "We compute x = 12. The value 3.5 fits."
+    assert real.drop_letter_closings("x = 5.\nSo Choice_B.  ", "B") == "x = 5."
+    # at most two, and only from the end: a sentence naming another letter stops it
+    assert real.drop_letter_closings("So (B). Not (C). Hence B) holds.", "B") == "So (B). Not (C)."
+    assert real.drop_letter_closings("A big B value. Be sure.", "B") == "A big B value. Be sure."
+    assert real.drop_letter_closings("(B). (B). (B).", "B") == "(B)."
+
+
+def test_stronger_closing_removal_reads_the_option_from_its_content(monkeypatch):
+    monkeypatch.setattr(real, "CLOSING_REMOVED_SHARE", 1.0)
+    monkeypatch.setattr(real, "LETTER_CLOSINGS_SHARE", 1.0)
+    record = mmlu_record(1, "m1", " P = $800 - $6.57 = $793.43. The closest is $795.00. Therefore option (E) is"
+                         " correct. The answer is (E).", "E")
+    rows = real._mmlu_pair(record, seed=0)
+    assert {row["rationale"] for row in rows} == {"P = $800 - $6.57 = $793.43. The closest is $795.00."}
+    assert {row["kind"] for row in rows} == {"own_answer_closing_removed", "other_option_closing_removed"}
+    # when what is left would no longer argue for the answer, only the closing sentence goes
+    record = mmlu_record(1, "m1", " Drafts are discounted. So option (E) is correct. The answer is (E).", "E")
+    assert {row["rationale"] for row in real._mmlu_pair(record, seed=0)} == {"Drafts are discounted. So option (E) is correct."}
 
 
 def test_argues_for_needs_the_own_option_last():

@@ -141,15 +141,44 @@ _LETTER_REJECTED_AFTER = re.compile(
 )
 
 
+# A step that discusses one option and gives a verdict on it: "Choice_D: Lysosomes digest material. Incorrect."
+# / "(C) The Golgi ... This is incorrect." / "J. $0.55: This is not the correct answer because ...". Chains that
+# go through the options one by one name each, so the last one named is no conclusion.
+_OPTION_STEP = re.compile(
+    r"^\W*(?:(?i:step)\s*\d+\s*[:.)]\s*)?(?:(?i:option|choice)[\s_]*\(?([A-P])\)?|\(([A-P])\)|([A-P])[).:])"
+)
+_SUBJECT = r"(?:(?:this|it|that|the\s+statement|this\s+(?:option|choice|statement|answer))\s+)?"
+_VERDICT = (
+    r"(?:^|[.;:!?]\s+|,\s*|\n)(?:so,?\s+|thus,?\s+|therefore,?\s+|hence,?\s+)?" + _SUBJECT
+    + r"(?:(?:is|seems|would\s+be)\s+(?:also\s+)?)?{verdict}(?=\s*(?:$|[.;,!]|\s(?:because|since|as|for)\b))"
+)
+_VERDICT_AGAINST = re.compile(
+    _VERDICT.format(verdict=r"(?:incorrect|wrong|false|invalid|not\s+(?:correct|true|valid|right|"
+                    r"the\s+(?:correct\s+|right\s+|best\s+)?(?:answer|option|choice))|"
+                    r"(?:can\s+be\s+)?(?:eliminated|ruled\s+out))"),
+    re.IGNORECASE,
+)
+
+
+def _option_step_rejected(step: str) -> str | None:
+    """The letter of an option step that ends with a verdict against it (``_OPTION_STEP``), else None."""
+    head = _OPTION_STEP.match(step)
+    if head is None or not _VERDICT_AGAINST.search(step[head.end() :].strip()):
+        return None
+    return next(g for g in head.groups() if g)
+
+
 def rejected_letters(step: str) -> frozenset[str]:
     """The option letters ``step`` rules out (elimination sentences name them without choosing them)."""
-    return frozenset(
+    found = {
         letter
         for pattern in (_LETTER_REJECTED_BEFORE, _LETTER_REJECTED_AFTER)
         for match in pattern.finditer(step)
         for letter in match.groups()
         if letter
-    )
+    }
+    by_verdict = _option_step_rejected(step)
+    return frozenset(found | {by_verdict} if by_verdict else found)
 
 
 def kept(options: dict[str, str], ruled_out: frozenset[str]) -> dict[str, str]:

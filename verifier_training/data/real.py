@@ -107,6 +107,12 @@ def choice_question(stem: str, options: dict[str, str], rng: random.Random) -> t
 _ANSWER_IS = re.compile(r"answer is:?\s*\(?([A-P])\)?", re.IGNORECASE)
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+|\n+")
 CLOSING_REMOVED_SHARE = 0.5
+# of those, the share where sentences before the closing one that name the option's letter go too
+LETTER_CLOSINGS_SHARE = 0.5
+# of the rest (what is left no longer plainly argues for the answer), the share kept as open-ending pairs:
+# the label still says which answer the chain was written towards, and such pairs teach the model that a
+# chain without a stated conclusion is weaker evidence (scores nearer the band), not a confident verdict
+OPEN_ENDING_SHARE = 0.5
 
 
 def cut_after_answer(output: str) -> tuple[str, str, int] | None:
@@ -141,10 +147,31 @@ def argues_for(reasoning: str, own: str, other: str, letters: tuple[str, str]) -
     return bool(own_at) and (not other_at or max(other_at) < max(own_at))
 
 
+def _names_letter(sentence: str, letter: str) -> bool:
+    """The sentence names option ``letter`` by its letter: "(B)", "B)", "option B", "Choice_B", "answer: B"."""
+    pattern = rf"\({letter}\)|(?<![\w(]){letter}\)|\b(?i:option|choice|answer)(?:\s+is)?[\s_:]*\(?{letter}\b"
+    return re.search(pattern, sentence) is not None
+
+
+def drop_letter_closings(reasoning: str, letter: str, most: int = 2) -> str:
+    """``reasoning`` without up to ``most`` closing sentences that name the option by its letter
+    ("Therefore, the correct option is (B).", "This matches choice B."), so what is left has to be read
+    from the option's content, as in chains whose whole closing was removed."""
+    reasoning = reasoning.strip()
+    starts = [0] + [m.end() for m in _SENTENCE_BREAK.finditer(reasoning)]
+    end = len(reasoning)
+    for start in reversed(starts[-most:]):
+        if not _names_letter(reasoning[start:end], letter):
+            break
+        end = start
+    return reasoning[:end].strip()
+
+
 def read_mmlu_pro_cot(root: Path, limit: int, seed: int) -> Iterator[dict]:
     """22 models' chains on MMLU-Pro: each chain with its own answer ``pred`` (label 1, even when wrong) and
-    with another option (label 0); in about a third of the pairs the closing answer sentence is removed when
-    the reasoning before it still argues for ``pred``."""
+    with another option (label 0); in half the pairs the closing answer sentence is tried for removal: kept
+    removed when the reasoning before it still argues for ``pred`` (``*_closing_removed``), and in half the
+    others as an open ending (``*_open_ending``)."""
     records = [r for r in _jsonl(root / "mmlu_pro_cot" / "mmlu_pro_cot.jsonl") if r["pred"] and r["output"]]
     for record in chosen(records, lambda r: f"mmlu-{r['question_id']}", limit, seed):
         yield from _mmlu_pair(record, seed)
@@ -166,8 +193,14 @@ def _mmlu_pair(record: dict, seed: int) -> list[dict]:
     kinds = ("own_answer", "other_option")
     if rng.random() < CLOSING_REMOVED_SHARE:
         reasoning = chain[:closing_start].strip()
+        if rng.random() < LETTER_CLOSINGS_SHARE:
+            shorter = drop_letter_closings(reasoning, own)
+            if shorter and argues_for(shorter, options[own], options[other], (own, other)):
+                reasoning = shorter
         if reasoning and argues_for(reasoning, options[own], options[other], (own, other)):
             chain, kinds = reasoning, ("own_answer_closing_removed", "other_option_closing_removed")
+        elif reasoning and rng.random() < OPEN_ENDING_SHARE:
+            chain, kinds = reasoning, ("own_answer_open_ending", "other_option_open_ending")
     return pair(qid, "mmlu_pro_cot", question, chain, answer(own), answer(other), kinds)
 
 
