@@ -23,6 +23,16 @@ def test_shipped_recipe_plans_every_stage_with_the_tier_fitted_on_dev():
     assert semantic.argv[semantic.argv.index("--dev") + 1].endswith("dev.jsonl")  # never test or validation
 
 
+@pytest.mark.parametrize("path", sorted((REPO / "verifier_training" / "configs").glob("recipe_*.json")), ids=lambda p: p.name)
+def test_every_recipe_in_the_repository_plans(path: Path):
+    """Each recipe kept in the repository still plans: its configs exist and train reads perturb's output."""
+    stages = plan(load_recipe(path))
+    assert [s.name for s in stages][:3] == ["data", "perturb", "train"]
+    data_config = json.loads(Path(load_recipe(path)["data"]["config"]).read_text())
+    assert data_config["gsm8k_files"] == ["train.jsonl"]  # train splits only
+    assert all("test" not in name for name in data_config["prmbench_files"])
+
+
 def _recipe(tmp_path: Path, semantic: bool = True) -> dict:
     perturbed = tmp_path / "perturbed"
     train = tmp_path / "train.json"

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from _graphs import find_cycle
+from _graphs import find_cycle, import_graph
 
 REPO = Path(__file__).resolve().parents[1]
 FORBIDDEN = ("torch", "transformers", "optimum", "verifier_training", "tqdm", "matplotlib")
@@ -89,30 +89,6 @@ def test_static_scan_detects_a_forbidden_import(tmp_path):
     assert _imported_modules(sample) >= {"torch", "transformers", "optimum"}
 
 
-def _reader_private_imports(path: Path) -> set[str]:
-    """Modules under ``guardrail.reader._*`` that a file imports, plus the private names it takes from
-    ``guardrail.reader`` itself (training uses only the reader's documented public API)."""
-    return {name for name in _private_runtime_imports(path) if name.startswith("guardrail.reader.")}
-
-
-def test_training_uses_only_the_public_reader_api():
-    files = sorted((REPO / "verifier_training").rglob("*.py"))
-    assert len(files) > 10
-    offenders = {str(p.relative_to(REPO)): sorted(_reader_private_imports(p)) for p in files}
-    assert {k: v for k, v in offenders.items() if v} == {}
-
-
-def test_reader_scan_detects_a_private_import(tmp_path):
-    sample = tmp_path / "sample.py"
-    sample.write_text(
-        "from guardrail.reader._numbers import fraction\nimport guardrail.reader._text\n"
-        "from guardrail.reader import analyse, _private\n"
-    )
-    assert _reader_private_imports(sample) == {
-        "guardrail.reader._numbers", "guardrail.reader._text", "guardrail.reader._private"
-    }
-
-
 def test_reader_api_is_what_it_documents():
     import guardrail.reader as reader
 
@@ -128,20 +104,25 @@ PUBLIC_MODULES = (
 )  # fmt: skip
 
 
-def _private_runtime_imports(path: Path) -> set[str]:
-    """What a file imports from the runtime that is not public: a module other than :data:`PUBLIC_MODULES`
-    (``guardrail._onnx``, ``guardrail.adapters._common``...), or a ``_name`` taken from a public one."""
+# training and the probes build on the narrowest surface: the guard, the reader and the toolkit
+TRAINING_SURFACE = ("guardrail", "guardrail.toolkit", "guardrail.reader")
+
+
+def _private_runtime_imports(path: Path, public: tuple[str, ...] = PUBLIC_MODULES) -> set[str]:
+    """What a file imports from the runtime outside ``public``: another module (``guardrail._onnx``,
+    ``guardrail.adapters._common``...), or a ``_name`` taken from a public one. Imports anywhere in the file
+    count (a function-level import is the same dependency, only later)."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     found: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             found.update(
-                a.name for a in node.names if a.name.split(".")[0] == "guardrail" and a.name not in PUBLIC_MODULES
+                a.name for a in node.names if a.name.split(".")[0] == "guardrail" and a.name not in public
             )
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             if node.module.split(".")[0] != "guardrail":
                 continue
-            if node.module not in PUBLIC_MODULES:
+            if node.module not in public:
                 found.add(node.module)
             else:
                 names = (a.name for a in node.names)
@@ -149,11 +130,15 @@ def _private_runtime_imports(path: Path) -> set[str]:
     return found
 
 
-def test_tools_use_only_the_public_runtime_api():
-    folders = ("verifier_training", "benchmarks", "examples")
-    files = [path for folder in folders for path in sorted((REPO / folder).rglob("*.py"))]
-    assert len(files) > 20
-    offenders = {str(p.relative_to(REPO)): sorted(_private_runtime_imports(p)) for p in files}
+@pytest.mark.parametrize(
+    ("folder", "public"),
+    [("verifier_training", TRAINING_SURFACE), ("verifier_probes", TRAINING_SURFACE),
+     ("benchmarks", PUBLIC_MODULES), ("examples", PUBLIC_MODULES)],
+)
+def test_tools_use_only_the_public_runtime_api(folder: str, public: tuple[str, ...]):
+    files = sorted((REPO / folder).rglob("*.py"))
+    assert files
+    offenders = {str(p.relative_to(REPO)): sorted(_private_runtime_imports(p, public)) for p in files}
     assert {k: v for k, v in offenders.items() if v} == {}
 
 
@@ -167,48 +152,17 @@ def test_public_api_scan_detects_a_private_import(tmp_path):
     assert _private_runtime_imports(sample) == {
         "guardrail._onnx", "guardrail._extract", "guardrail.adapters._common", "guardrail._version"
     }
+    narrow = _private_runtime_imports(sample, TRAINING_SURFACE)
+    assert narrow == _private_runtime_imports(sample) | {"guardrail.adapters._common"}
+    sample.write_text("from guardrail.reader._numbers import fraction\nfrom guardrail.adapters import guard_openai\n")
+    assert _private_runtime_imports(sample, TRAINING_SURFACE) == {"guardrail.reader._numbers", "guardrail.adapters"}
 
 
 # --- the runtime's own modules import each other without a cycle ------------------------------------------
 
 
-def _module_name(path: Path, base: Path) -> str:
-    parts = list(path.relative_to(base).with_suffix("").parts)
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-
-
-def _import_graph(root: Path, base: Path = REPO) -> dict[str, set[str]]:
-    """Module -> the package modules it imports, at any depth (a function-level import counts: it is the same
-    dependency, only later), leaving out ``if TYPE_CHECKING:`` blocks (never run)."""
-    paths = {_module_name(p, base): p for p in sorted(root.rglob("*.py"))}
-    graph: dict[str, set[str]] = {}
-    for module, path in paths.items():
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-        typing_only = {
-            id(inner)
-            for node in ast.walk(tree)
-            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
-            for inner in ast.walk(node)
-        }
-        package = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
-        targets: set[str] = set()
-        for node in ast.walk(tree):
-            if id(node) in typing_only:
-                continue
-            if isinstance(node, ast.Import):
-                targets.update(a.name for a in node.names)
-            elif isinstance(node, ast.ImportFrom):
-                base = node.module or ""
-                if node.level:
-                    base = ".".join(package[: len(package) - node.level + 1] + ([base] if base else []))
-                # ``from package import module`` depends on the module; ``from module import name`` on the module
-                targets.update(f"{base}.{a.name}" if f"{base}.{a.name}" in paths else base for a in node.names)
-        graph[module] = {t for t in targets if t in paths and t != module}
-    return graph
-
-
 def test_runtime_modules_import_without_cycles():
-    graph = _import_graph(REPO / "guardrail")
+    graph = import_graph(REPO / "guardrail", REPO)
     assert len(graph) > 30 and "guardrail.adapters._common" in graph["guardrail.adapters._streaming"]
     assert find_cycle(graph) == [], " -> ".join(find_cycle(graph))
 
@@ -220,7 +174,7 @@ def test_cycle_check_finds_a_cycle(tmp_path):
     (package / "_a.py").write_text("from ._b import thing\n")
     (package / "_b.py").write_text("def f():\n    from . import _a\n")
     (package / "_c.py").write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from ._a import x\n")
-    graph = _import_graph(package, base=tmp_path)
+    graph = import_graph(package, tmp_path)
     assert graph["pkg._c"] == set()
     assert find_cycle(graph) in (["pkg._a", "pkg._b", "pkg._a"], ["pkg._b", "pkg._a", "pkg._b"])
 
