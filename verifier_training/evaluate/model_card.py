@@ -49,6 +49,12 @@ def _pruning(model: dict[str, Any]) -> str:
     return "; " + ", ".join(parts) if parts else ""
 
 
+def _data_version(config: dict) -> str:
+    """ "v6 (`configs/data_v6.json`)" from the training config's ``data_version`` ("v5" when not recorded)."""
+    version = config.get("data_version") or "v5"
+    return f"{version} (`configs/data_{version}.json`)"
+
+
 def _quantisation(report: dict[str, Any]) -> str:
     mode = (report.get("parity") or {}).get("mode")
     return _MODES.get(mode, "quantisation unknown")
@@ -175,9 +181,10 @@ def render_model_card(report: dict[str, Any], config: dict[str, Any]) -> str:
         "",
         "## Data and labels",
         "",
-        "Data v5 (`configs/data_v5.json`) adds real chains to the rule-made families below: MMLU-Pro chains of",
+        f"Data {_data_version(config)} adds real chains to the rule-made families below: MMLU-Pro chains of",
         "thought from 22 models (label 1 with the model's own answer, even when wrong; label 0 with another",
-        "option; in part of them the closing answer sentence removed), FLAN CoT (ECQA, QASC), CREAK, ComVE (its",
+        "option; in part of them the closing answer sentence removed, where the rest still argues for the answer",
+        "and, from data v6 on, also as open endings where it no longer plainly does), FLAN CoT (ECQA, QASC), CREAK, ComVE (its",
         "non-explaining reasons as hard negatives), CLadder, EntailmentBank, ExplaGraphs and ProofWriter/FOLIO,",
         "with option lists and answers written in many formats (`verifier_training/data/formats.py`). Train splits",
         "only; none of the validation suite's sources.",
