@@ -26,6 +26,7 @@ import structlog
 
 from . import _encoding
 from ._errors import ModelIntegrityError, ModelLoadError, VerifierError
+from ._familiar import UNFAMILIAR_REASON, is_unfamiliar
 from ._manifest import SEMANTIC_WEIGHTS, ModelManifest, SemanticSpec, load_verified_model
 from ._model_store import resolve_model_dir
 from ._semantic import SemanticTier
@@ -108,12 +109,14 @@ class OnnxVerifier:
             raise VerifierError(f"{self.name} failed on a batch of {len(items)}: {exc}") from exc
         probs = _softmax_positive(logits, self.manifest.temperature, self.manifest.positive_index)
         probs = shrink_unplaced(probs, analyses, self.manifest.unplaced_scale)
-        if self._semantic is None:
-            return probs
-        try:
-            return self._semantic.adjust(items, probs, analyses)
-        except Exception as exc:  # as above: one typed error, whatever onnxruntime or the tokenizer raised
-            raise VerifierError(f"{self.name} semantic tier failed on a batch of {len(items)}: {exc}") from exc
+        if self._semantic is not None:
+            try:
+                probs = self._semantic.adjust(items, probs, analyses)
+            except Exception as exc:  # as above: one typed error, whatever onnxruntime or the tokenizer raised
+                raise VerifierError(f"{self.name} semantic tier failed on a batch of {len(items)}: {exc}") from exc
+        # last, so that no tier moves an input unlike the training data back out of the band
+        unfamiliar = np.fromiter((is_unfamiliar(item.rationale) for item in items), dtype=bool, count=len(items))
+        return _toward_half(probs, unfamiliar, self.manifest.unplaced_scale)
 
     def _score_batch(self, items: Sequence[CheckInput]) -> list[Opinion]:
         started = time.perf_counter()
@@ -126,6 +129,8 @@ class OnnxVerifier:
         reasons: tuple[str, ...] = ()
         if consistency < self.flag_below:  # only low scores pay for the step analysis
             flagged, reasons = flag_steps(item)
+        if is_unfamiliar(item.rationale):
+            reasons = (UNFAMILIAR_REASON, *reasons)
         return Opinion(
             verifier=self.name,
             consistency=min(1.0, max(0.0, consistency)),
@@ -184,7 +189,12 @@ def shrink_unplaced(probs: np.ndarray, analyses: Sequence[AnswerAnalysis], scale
     """Pull the scores of items whose answer the reader could not place toward 0.5 (see the manifest's
     ``unplaced_scale``): the model has no grounded match signal there, so its score must not be confident."""
     unplaced = np.fromiter((a.agrees is None for a in analyses), dtype=bool, count=len(analyses))
-    return np.where(unplaced, 0.5 + scale * (probs - 0.5), probs)
+    return _toward_half(probs, unplaced, scale)
+
+
+def _toward_half(probs: np.ndarray, where: np.ndarray, scale: float) -> np.ndarray:
+    """``probs`` with the ``where`` entries pulled toward 0.5 by ``scale`` (0.58: into [0.21, 0.79])."""
+    return np.where(where, 0.5 + scale * (probs - 0.5), probs)
 
 
 def _softmax_positive(logits: Any, temperature: float, positive_index: int) -> np.ndarray:

@@ -86,3 +86,19 @@ def test_default_guard_loads_the_shipped_model(monkeypatch):
     verdict = Guard().check(CASES[0][0], CASES[0][1])
     assert verdict.decided_by and verdict.decided_by[0].startswith("onnx:")
     assert verdict.model_id == load_verified_manifest(SHIPPED).name
+
+
+RUSSIAN = ("У Маши было 3 яблока, она купила ещё 4. Сколько у неё яблок?",
+           "Сначала у Маши было 3 яблока. Потом она купила ещё 4. Значит, всего 3 + 4 = 7 яблок.")
+
+
+@pytest.mark.parametrize("answer", ["7", "9"])
+def test_a_rationale_in_a_script_never_trained_on_is_escalated_with_its_reason(shipped_guard, answer):
+    verdict = shipped_guard.check(RUSSIAN[0], rationale=RUSSIAN[1], answer=answer)
+    assert 0.2 < verdict.consistency < 0.8, verdict  # inside the judge band: never a confident verdict
+    assert any(reason.startswith("unfamiliar_input") for reason in verdict.reasons), verdict.reasons
+    # the same chain in English is read as usual, confidently
+    english = shipped_guard.check("Masha had 3 apples and bought 4 more. How many apples does she have?",
+                                  rationale="First Masha had 3 apples. Then she bought 4 more. So 3 + 4 = 7 apples.",
+                                  answer=answer)
+    assert not 0.2 < english.consistency < 0.8 and not any("unfamiliar" in r for r in english.reasons)
