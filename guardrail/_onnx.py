@@ -98,8 +98,12 @@ class OnnxVerifier:
 
     def probabilities(self, items: Sequence[CheckInput]) -> np.ndarray:
         """Calibrated P(rationale supports answer) for one batch, as an array (no Opinion objects)."""
+        return self._scores(items)[0]
+
+    def _scores(self, items: Sequence[CheckInput]) -> tuple[np.ndarray, np.ndarray]:
+        """The probabilities and which items are unlike the training data (``_familiar``)."""
         if not items:
-            return np.zeros(0, dtype=np.float64)
+            return np.zeros(0, dtype=np.float64), np.zeros(0, dtype=bool)
         try:
             batch, analyses = _encoding.encode_batch_analysed(
                 self._tokenizer, items, self.max_length, self.manifest.input_format
@@ -116,20 +120,21 @@ class OnnxVerifier:
                 raise VerifierError(f"{self.name} semantic tier failed on a batch of {len(items)}: {exc}") from exc
         # last, so that no tier moves an input unlike the training data back out of the band
         unfamiliar = np.fromiter((is_unfamiliar(item.rationale) for item in items), dtype=bool, count=len(items))
-        return _toward_half(probs, unfamiliar, self.manifest.unplaced_scale)
+        return _toward_half(probs, unfamiliar, self.manifest.unplaced_scale), unfamiliar
 
     def _score_batch(self, items: Sequence[CheckInput]) -> list[Opinion]:
         started = time.perf_counter()
-        probs = self.probabilities(items)
+        probs, unfamiliar = self._scores(items)
         latency_ms = (time.perf_counter() - started) * 1000.0 / max(1, len(items))
-        return [self._opinion(item, float(p), latency_ms) for item, p in zip(items, probs, strict=True)]
+        return [self._opinion(item, float(p), latency_ms, bool(u))
+                for item, p, u in zip(items, probs, unfamiliar, strict=True)]
 
-    def _opinion(self, item: CheckInput, consistency: float, latency_ms: float) -> Opinion:
+    def _opinion(self, item: CheckInput, consistency: float, latency_ms: float, unfamiliar: bool) -> Opinion:
         flagged: tuple[int, ...] = ()
         reasons: tuple[str, ...] = ()
         if consistency < self.flag_below:  # only low scores pay for the step analysis
             flagged, reasons = flag_steps(item)
-        if is_unfamiliar(item.rationale):
+        if unfamiliar:
             reasons = (UNFAMILIAR_REASON, *reasons)
         return Opinion(
             verifier=self.name,
