@@ -178,7 +178,9 @@ def rejected_letters(step: str) -> frozenset[str]:
         if letter
     }
     by_verdict = _option_step_rejected(step)
-    return frozenset(found | {by_verdict} if by_verdict else found)
+    if by_verdict:
+        found.add(by_verdict)
+    return frozenset(found)
 
 
 def kept(options: dict[str, str], ruled_out: frozenset[str]) -> dict[str, str]:
