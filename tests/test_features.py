@@ -359,6 +359,52 @@ def test_eliminated_options_are_not_the_conclusion(question: str, rationale: str
     assert analyse(question, rationale, "A").conclusion == conclusion
 
 
+TEN = "Pick one. " + " ".join(f"({letter}) {value}" for letter, value in zip("ABCDEFGHIJ", range(11, 21), strict=True))
+
+
+@pytest.mark.parametrize(
+    "rationale",
+    [
+        # a bare capital after a number is a unit, after a name an initial, after "for" a variable
+        "The inductance is L = V / (di/dt).\nPlugging in, we get L = 2 V / 5 A/s = 0.4 H.",
+        "President Franklin D.",
+        "We can solve for V_c and then plug it into the equation for H.",
+        # "(a)", "b)" and "(i)" label a question's parts; "P(H)" applies a function; "P)" closes a parenthesis
+        "(a) The heat produced is mgh = 490 J.\n(b) The temperature rises by 0.12 K.",
+        "Thus, (i), (ii) and (iv) are true.",
+        "P(H, U, P, W) = P(H) * P(U | H) * P(W | P)",
+        # several letters named without a cue settle on none
+        "(D) is a false statement. Thus, (A) and (C) are true.",
+        # a number in the working of an earlier step is a step on the way, not the choice
+        "We have E = 50 lux, I = 15 lumens and L = 12 m.\nSo the illuminance follows from E = I / A.",
+    ],
+)
+def test_letters_and_numbers_that_name_no_option_are_no_conclusion(rationale: str) -> None:
+    analysis = analyse(TEN, rationale, "(J)")
+    assert analysis.conclusion is None and analysis.agrees is None
+
+
+@pytest.mark.parametrize(
+    ("rationale", "conclusion"),
+    [
+        ("The mitochondrion makes ATP. So, B.", "B"),
+        ("**B**", "B"),
+        ("The correct choice is b).", "B"),
+        ("(D) is false and (A) is too weak, so the answer is (C).", "C"),
+        ("(C) fits best.", "C"),
+        # a cue in an earlier step still concludes: the explanation follows the answer
+        ("The answer is (E).\nThis is because 15 is 3 x 5.", "E"),
+        ("The power is 19 W.\nThis is less than the rated power.", "I"),
+    ],
+)
+def test_letters_named_as_the_choice_are_the_conclusion(rationale: str, conclusion: str) -> None:
+    assert analyse(TEN, rationale, "(A)").conclusion == conclusion
+
+
+def test_lower_case_letter_after_answer_cue_is_not_the_article() -> None:
+    assert analyse(TEN, "The answer is a function of the load.", "A").conclusion is None
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [

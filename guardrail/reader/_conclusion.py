@@ -19,6 +19,7 @@ from ._options import (
     closing_rejections,
     explicit_choice,
     kept,
+    cued_letter,
     named_letter,
     option_by_text,
     text_options,
@@ -63,10 +64,14 @@ def find_conclusion(
               if not (_FILLER_STEP.match(steps[i]) and not DIGIT.search(steps[i])) and not _ASIDE.match(steps[i])]
     if answer_type is AnswerType.CHOICE and text_options(options):
         return _conclude_text_option(steps, window, options, rejected)
+    # the step a choice is read from in full: the last one before the closing eliminations
+    primary = next((i for i in window if i < len(steps) - closing), None)
     for index in window:
+        if answer_type is AnswerType.CHOICE:
+            extract = _conclude_choice if index == primary else _conclude_choice_cued  # see there
         value = extract(steps[index], kept(options, rejected[index]) if rejected else options)
         if value is not None:
-            return index, value
+            return index, (None if value == AMBIGUOUS else value)
         if answer_type is AnswerType.YES_NO:
             return index, None  # a final non-concluding fact: polarity undeterminable, don't look further
     return (len(steps) - 1 if steps else None), None
@@ -120,6 +125,14 @@ def _conclude_choice(step: str, options: dict[str, str]) -> str | None:
     return explicit_choice(step, options) or named_letter(step, options) or option_by_content(step, options)
 
 
+def _conclude_choice_cued(step: str, options: dict[str, str]) -> str | None:
+    """A step before the last one concludes a choice only by a cue ("the answer is (B)", "Option B"): a number or
+    a bare letter in the working ("I = 300 lumens", "(b) 4 x 10^-8") is a step on the way, not the choice
+    (measured on MMLU-Pro chains without their closing sentence: such reads named the chain's own option 1 time
+    in 4)."""
+    return explicit_choice(step, options) or cued_letter(step, options)
+
+
 def _conclude_text_option(
     steps: list[str], window: list[int], options: dict[str, str], rejected: list[frozenset[str]]
 ) -> tuple[int | None, str | None]:
@@ -130,7 +143,7 @@ def _conclude_text_option(
         remaining = kept(options, rejected[index])
         letter = explicit_choice(steps[index], remaining) or named_letter(steps[index], remaining)
         if letter is not None:
-            return index, letter
+            return index, (None if letter == AMBIGUOUS else letter)
     if not window:
         return (len(steps) - 1 if steps else None), None
     ruled_out = frozenset().union(*(rejected[index] for index in window))
@@ -145,10 +158,6 @@ def option_by_content(step: str, options: dict[str, str]) -> str | None:
         concluded = by_number.get(conclude_number(step, options) or "")
         if concluded:  # the step's numeric conclusion ("= 11050") names an option
             return concluded
-        for value in reversed(number_strings_in(step)):
-            letter = by_number.get(value)
-            if letter:
-                return letter
         return None
     return option_by_text(step, options)
 

@@ -20,17 +20,37 @@ _OPTION = re.compile(
     rf"(?:^|(?<=\s)){_MARKER}[ \t]*(\S.*?)(?=[ \t]+(?:\([A-Pa-p]\)|[A-Pa-p][).:])|[ \t]*\r?\n|[ \t]*$)", re.MULTILINE
 )
 _LETTERS = "ABCDEFGHIJKLMNOP"
+AMBIGUOUS = "?"  # a step names several options without settling on one: stop looking further back
 # "B", "(B)", "Option B", "Choice_B", "the answer is B", "B) 12", "B)12", "b."
 _ANSWER_LETTER = re.compile(
     r"^\s*(?:the\s+)?(?:(?:correct\s+)?(?:answer|option|choice)[\s_]*)?(?:is|:)?\s*[(\[]?([A-Pa-p])"
     r"(?:[)\].:]\s*.*)?$",
     re.IGNORECASE,
 )
-_LETTER_IN_TEXT = re.compile(
-    r"(?:answer|option|choice)[\s_*]*(?:is|would be|must be|=|:)?[\s*]*[(\[]?([A-P])\b[)\]]?|\(([A-P])\)|\b([A-P])\)",
-    re.IGNORECASE,
+# A letter chosen: after a cue ("answer is B", "the correct option is (c)", "so option B", "choose D") or before
+# a verdict for it ("(B) is correct", "C fits best"); a lower-case one only where it cannot be the article
+# ("the answer is a function of ..."). "Option B" alone names an option (chains discuss them one by one).
+_CHOSEN_LETTER = (
+    r"[(\[]?(?:([A-P])\b|([a-p])(?=[)\].:]|\s*$))[)\]]?"
 )
-_BARE_LETTER_END = re.compile(r"(?:^|\s)\**([A-P])\**\s*[.!]?\s*$")
+_LETTER_AFTER_CUE = re.compile(
+    r"(?i:\banswer\s*(?:is|would\s+be|must\s+be|should\s+be|=|:)?|\b(?:correct|right|best)\s+(?:option|choice|one)"
+    r"\s*(?:is|would\s+be|must\s+be|=|:)?|\b(?:choose|select|pick|go\s+with)|\b(?:so|therefore|thus|hence)\b,?"
+    r"(?=\s*(?:option|choice)))[\s*:]*(?i:(?:option|choice)[\s_*]*)?" + _CHOSEN_LETTER
+)
+_LETTER_BEFORE_VERDICT = re.compile(
+    r"(?:\(([A-P])\)|\b(?i:option|choice)[\s_]*\(?([A-P])\b\)?|\b([A-P])\b\)?)[\s*:]*"
+    r"(?i:(?:is|seems|would\s+be|must\s+be|fits|matches)\s+(?:also\s+)?(?:the\s+)?(?:\w+\s+)?"
+    r"(?:correct|right|best|true|valid|answer)\b|fits\s+best)"
+)
+# Without a cue, only upper-case "(B)", "B)" and "option B" name a letter: "(a)", "b)" and "(i)" label a question's
+# parts, and "P(A)" applies a function.
+_LETTER_WITHOUT_CUE = re.compile(r"(?<![\w^_])\(([A-P])\)|(?<![\w(])([A-P])\)|\b(?i:option|choice)[\s_]*\(?([A-P])\b")
+# A bare letter ends the step only after a cue or as the whole step: "So, B." / "**B**"; "0.4 H." is a unit,
+# "Franklin D." an initial and "the equation for H." a variable.
+_BARE_LETTER_END = re.compile(
+    r"(?:^|(?i:\b(?:so|therefore|thus|hence|answer|option|choice|is|be))[\s,:*]*)[\s*]*\(?([A-P])\)?\**\s*[.!]?\s*$"
+)
 
 
 def parse_options(question: str) -> dict[str, str]:
@@ -98,14 +118,37 @@ def letter_mention(letter: str) -> re.Pattern[str]:
 
 
 def named_letter(step: str, options: dict[str, str]) -> str | None:
-    """The last option letter a step names ("answer is (B)", "B)", a bare "B." at its end)."""
-    letters = [next(g for g in m.groups() if g).upper() for m in _LETTER_IN_TEXT.finditer(step)]
-    letters = [x for x in letters if x in options]
-    if not letters:
+    """The option letter a step settles on: the last one chosen (``_LETTER_AFTER_CUE``,
+    ``_LETTER_BEFORE_VERDICT``); else the one letter it names ("(B)", "B)", a bare "B." at its end), unless the
+    step only opens with it as the option it discusses ("Choice_D: Lysosomes digest material."). A step that
+    names several letters without choosing one ("(D) is false, so (A) and (C) are true") settles on none of
+    them: :data:`AMBIGUOUS`."""
+    cued = cued_letter(step, options)
+    if cued:
+        return cued
+    named = {x for m in _LETTER_WITHOUT_CUE.finditer(step) if (x := next(g for g in m.groups() if g)) in options
+             and (not m.group(2) or not _inside_parentheses(step, m.start()))}
+    if not named:
         bare = _BARE_LETTER_END.search(step)
-        if bare and bare.group(1) in options:
-            letters = [bare.group(1)]
-    return letters[-1] if letters else None
+        named = {bare.group(1)} if bare and bare.group(1) in options else set()
+    if len(named) > 1:
+        return AMBIGUOUS
+    if named and _OPTION_STEP.match(step):
+        return None  # the option under discussion, with no verdict for it
+    return named.pop() if named else None
+
+
+def cued_letter(step: str, options: dict[str, str]) -> str | None:
+    """The last option letter a step chooses: "answer is (B)", "so option C", "(D) is correct"."""
+    found = [(m.start(), next(g for g in m.groups() if g).upper())
+             for pattern in (_LETTER_AFTER_CUE, _LETTER_BEFORE_VERDICT) for m in pattern.finditer(step)]
+    found = [(at, x) for at, x in found if x in options]
+    return max(found)[1] if found else None
+
+
+def _inside_parentheses(text: str, at: int) -> bool:
+    """Whether ``at`` lies inside an open parenthesis: the "P)" of "P(W | P)" closes it, it names no option."""
+    return text.count("(", 0, at) > text.count(")", 0, at)
 
 
 # An explicit answer line anywhere in a step: "Answer: B", "**Answer:** 12", "Final answer: (B) 12", "\\boxed{12}",
@@ -225,7 +268,6 @@ _NEGATED = re.compile(r"\b(?:not|neither|nor|never|n t|rule out|rules out|elimin
 
 
 _CLAUSE_SPLIT = re.compile(r"(?<=[.!?])[)\]\"']?\s+|\s*[;\n]\s*")
-AMBIGUOUS = "?"  # a step names several options without settling on one: stop looking further back
 
 
 def option_by_text(step: str, options: dict[str, str]) -> str | None:
