@@ -120,12 +120,16 @@ def test_choice_conclusion_by_option_text() -> None:
 @pytest.mark.parametrize(
     ("rationale", "answer", "agrees"),
     [
-        ("The sun is hot. So it is not possible.", "No", True),
-        ("The sun is hot. So it is not possible.", "Yes", False),
         ("Whales breathe air. Therefore, yes.", "yes", True),
         ("Thus the answer is no.", "Yes.", False),
-        ("So it is possible.", "true", True),
+        ("So, no.", "Yes", False),
         ("The sun is hot. The sun is far away.", "Yes", None),  # a bare fact asserts no verdict
+        # a conclusion's negations are no verdict (at chance on the training sources' yes/no rows)
+        ("The sun is hot. So it is not possible.", "No", None),
+        ("So it is possible.", "true", None),
+        # "No" as a determiner, "True" in an idiom
+        ("No significant change was seen in either group.", "no", None),
+        ("True to form, the cat slept.", "yes", None),
     ],
 )
 def test_yes_no_polarity(rationale: str, answer: str, agrees: bool | None) -> None:
@@ -212,7 +216,7 @@ def test_numeric_conclusion_rules(rationale: str, answer: str) -> None:
 def test_yes_no_verdict_after_a_quoted_question() -> None:
     rationale = 'Popes can be canonised. The answer to "Can a false pope become a saint?" is Yes.'
     assert analyse("Can a false pope become a saint?", rationale, "yes").agrees is True
-    aside = "There is no goalie position. (Interestingly, honey never spoils.) So it is not possible."
+    aside = "There is no goalie position. (Interestingly, honey never spoils.) So the answer is no."
     assert analyse("Does Felix play dodgeball?", aside, "No").agrees is True
 
 
