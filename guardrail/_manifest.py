@@ -42,6 +42,10 @@ class SemanticSpec(BaseModel):
     # similarity of rationale and given answer minus the best other candidate's, u: 1 when the reader could not
     # place the answer
     weights: dict[str, float]
+    # per candidate kind ("options", "labels"), the margins the fit saw (1st to 99th percentile on dev): a margin
+    # outside is clipped to it, so the tier never extrapolates past its evidence; a kind with no range here gets
+    # no second look. Empty: no clipping (manifests written before the field).
+    margin_range: dict[str, tuple[float, float]] = Field(default_factory=dict)
     metrics: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("onnx_file", "tokenizer_file")

@@ -8,7 +8,9 @@ embeds the rationale and every candidate answer the question offers (:func:`guar
 with a sentence encoder, takes ``m`` = similarity to the given answer minus the best other candidate's, and
 combines it with the first tier's score by a logistic fit on the training dev split (the manifest's
 ``semantic.weights``). Only scores inside ``semantic.band`` that have candidates are touched, so the tier costs
-nothing on the confident majority.
+nothing on the confident majority; and ``m`` is clipped to the range the fit saw for that kind of candidates
+(``semantic.margin_range``): a logistic fit says nothing about margins it never saw, and on data unlike dev
+(reasons for a pronoun's referent) such margins took scores out of the band with a third of them wrong.
 """
 
 from __future__ import annotations
@@ -38,14 +40,18 @@ class SemanticTier:
     def adjust(self, items: Sequence[CheckInput], probs: np.ndarray, analyses: Sequence[AnswerAnalysis]) -> np.ndarray:
         """``probs`` with every in-band item that has candidate answers rescored; the rest unchanged."""
         low, high = self.spec.band
+        ranges = self.spec.margin_range
         chosen = [(i, c) for i, p in enumerate(probs) if low <= p <= high
-                  for c in [answer_candidates(items[i].question, items[i].answer)] if c is not None]
+                  for c in [answer_candidates(items[i].question, items[i].answer)]
+                  if c is not None and (not ranges or c.kind in ranges)]
         if not chosen:
             return probs
         margins = self.margins([(items[i].rationale, c.texts, c.given) for i, c in chosen])
         out = probs.copy()
         w = self.spec.weights
-        for (i, _), margin in zip(chosen, margins, strict=True):
+        for (i, candidates), margin in zip(chosen, margins, strict=True):
+            if ranges:  # no extrapolation past the margins the fit saw (see SemanticSpec.margin_range)
+                margin = min(max(margin, ranges[candidates.kind][0]), ranges[candidates.kind][1])
             unplaced = 1.0 if analyses[i].agrees is None else 0.0
             z = (w["bias"] + w["base"] * _logit(float(probs[i])) + w["margin"] * margin
                  + w["margin_unplaced"] * margin * unplaced + w["unplaced"] * unplaced)

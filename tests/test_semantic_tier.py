@@ -25,9 +25,10 @@ MC = "Tom's heart beats abnormally. What is the more plausible effect?\n(A) He a
 def test_candidates_from_options_labels_and_none():
     found = answer_candidates(MC, "B")
     assert found is not None and found.texts == ("He ate an apple.", "The doctor measured his heart.") and found.given == 1
+    assert found.kind == "options"
     assert answer_candidates(MC, "The doctor measured his heart.").given == 1
     names = answer_candidates('Kirilov ceded it to Shatov because he was less popular. Who is "he": Kirilov or Shatov?', "shatov")
-    assert names is not None and names.texts == ("Kirilov", "Shatov") and names.given == 1
+    assert names is not None and names.texts == ("Kirilov", "Shatov") and names.given == 1 and names.kind == "labels"
     assert answer_candidates("How many apples?", "7") is None
     assert answer_candidates(MC, "C") is None  # not an option: nothing to compare
 
@@ -73,6 +74,35 @@ def test_tier_is_exported_fitted_and_listed_in_the_manifest(tiered_model):
     assert {"semantic/model.onnx", "semantic/tokenizer.json"} <= set(manifest.files)
     assert spec.metrics["parity"]["max_abs_cosine_diff"] <= spec.metrics["parity"]["tolerance"]
     assert spec.metrics["fit"]["fit_rows"] == 160 and all(np.isfinite(list(spec.weights.values())))
+    low, high = spec.margin_range["options"]  # the toy dev set has options only
+    assert set(spec.margin_range) == {"options"} and -1.0 <= low <= high <= 1.0
+
+
+def _with_margin_range(model: Path, margin_range: dict) -> Path:
+    manifest = read_manifest(model)
+    spec = manifest.semantic.model_copy(update={"margin_range": margin_range})
+    write_manifest(model, **manifest.model_dump(exclude={"files", "semantic"}), semantic=spec)
+    return model
+
+
+@pytest.mark.slow
+def test_margins_are_clipped_to_the_range_the_fit_saw(tiered_model, tmp_path):
+    # a margin of 0 (the range pinned there) leaves only the first tier's logit: the tier adds no evidence
+    model = shutil.copytree(tiered_model, tmp_path / "model")
+    item = [CheckInput(id="mc", question=MC, rationale="Doctors measure hearts that beat abnormally.", answer="B")]
+    plain = OnnxVerifier(model, threads=1, semantic=False).probabilities(item)[0]
+    pinned = OnnxVerifier(_with_margin_range(model, {"options": (0.0, 0.0)}), threads=1).probabilities(item)[0]
+    w = read_manifest(model).semantic.weights
+    z = np.log(plain / (1 - plain))
+    assert pinned == pytest.approx(1 / (1 + np.exp(-(w["bias"] + w["base"] * z + w["unplaced"]))), abs=1e-6)
+
+
+@pytest.mark.slow
+def test_candidates_of_a_kind_the_fit_never_saw_are_not_rescored(tiered_model, tmp_path):
+    model = _with_margin_range(shutil.copytree(tiered_model, tmp_path / "model"), {"labels": (-0.2, 0.2)})
+    item = [CheckInput(id="mc", question=MC, rationale="Doctors measure hearts that beat abnormally.", answer="B")]
+    assert OnnxVerifier(model, threads=1).probabilities(item)[0] == (
+        OnnxVerifier(model, threads=1, semantic=False).probabilities(item)[0])
 
 
 @pytest.mark.slow

