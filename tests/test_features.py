@@ -405,6 +405,14 @@ def test_letters_named_as_the_choice_are_the_conclusion(rationale: str, conclusi
     assert analyse(TEN, rationale, "(A)").conclusion == conclusion
 
 
+def test_a_letter_said_not_to_be_correct_is_not_chosen() -> None:
+    from guardrail.reader._options import cued_letter
+
+    options = parse_options(TEN)
+    assert cued_letter("(B) is not correct.", options) is None
+    assert cued_letter("(B) is the correct answer.", options) == "B"
+
+
 def test_lower_case_letter_after_answer_cue_is_not_the_article() -> None:
     assert analyse(TEN, "The answer is a function of the load.", "A").conclusion is None
 

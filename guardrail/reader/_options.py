@@ -30,9 +30,7 @@ _ANSWER_LETTER = re.compile(
 # A letter chosen: after a cue ("answer is B", "the correct option is (c)", "so option B", "choose D") or before
 # a verdict for it ("(B) is correct", "C fits best"); a lower-case one only where it cannot be the article
 # ("the answer is a function of ..."). "Option B" alone names an option (chains discuss them one by one).
-_CHOSEN_LETTER = (
-    r"[(\[]?(?:([A-P])\b|([a-p])(?=[)\].:]|\s*$))[)\]]?"
-)
+_CHOSEN_LETTER = r"[(\[]?(?:([A-P])\b|([a-p])(?=[)\].:]|\s*$))[)\]]?"
 _LETTER_AFTER_CUE = re.compile(
     r"(?i:\banswer\s*(?:is|would\s+be|must\s+be|should\s+be|=|:)?|\b(?:correct|right|best)\s+(?:option|choice|one)"
     r"\s*(?:is|would\s+be|must\s+be|=|:)?|\b(?:choose|select|pick|go\s+with)|\b(?:so|therefore|thus|hence)\b,?"
@@ -40,7 +38,7 @@ _LETTER_AFTER_CUE = re.compile(
 )
 _LETTER_BEFORE_VERDICT = re.compile(
     r"(?:\(([A-P])\)|\b(?i:option|choice)[\s_]*\(?([A-P])\b\)?|\b([A-P])\b\)?)[\s*:]*"
-    r"(?i:(?:is|seems|would\s+be|must\s+be|fits|matches)\s+(?:also\s+)?(?:the\s+)?(?:\w+\s+)?"
+    r"(?i:(?:is|seems|would\s+be|must\s+be|fits|matches)\s+(?:also\s+)?(?:the\s+)?(?:(?!not\b)\w+\s+)?"
     r"(?:correct|right|best|true|valid|answer)\b|fits\s+best)"
 )
 # Without a cue, only upper-case "(B)", "B)" and "option B" name a letter: "(a)", "b)" and "(i)" label a question's
