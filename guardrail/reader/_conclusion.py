@@ -17,9 +17,9 @@ from ._options import (
     AMBIGUOUS,
     REJECTION_CUE,
     closing_rejections,
+    cued_letter,
     explicit_choice,
     kept,
-    cued_letter,
     named_letter,
     option_by_text,
     text_options,
@@ -126,10 +126,9 @@ def _conclude_choice(step: str, options: dict[str, str]) -> str | None:
 
 
 def _conclude_choice_cued(step: str, options: dict[str, str]) -> str | None:
-    """A step before the last one concludes a choice only by a cue ("the answer is (B)", "Option B"): a number or
+    """A step before the last one concludes a choice only by a cue ("the answer is (B)", "so option B"): a number or
     a bare letter in the working ("I = 300 lumens", "(b) 4 x 10^-8") is a step on the way, not the choice
-    (measured on MMLU-Pro chains without their closing sentence: such reads named the chain's own option 1 time
-    in 4)."""
+    (on MMLU-Pro chains without their closing sentence, such reads named the chain's own option in 29 of 94)."""
     return explicit_choice(step, options) or cued_letter(step, options)
 
 
@@ -155,10 +154,9 @@ def option_by_content(step: str, options: dict[str, str]) -> str | None:
     """Map the value / text the step ends on back to the option holding it."""
     by_number = {format_number(n): letter for letter, text in options.items() if (n := parse_number(text)) is not None}
     if by_number:
-        concluded = by_number.get(conclude_number(step, options) or "")
-        if concluded:  # the step's numeric conclusion ("= 11050") names an option
-            return concluded
-        return None
+        # only the step's numeric conclusion ("= 11050") names an option; reading any other number of the step
+        # that matches one named the chain's own option in 63 of 150 MMLU-Pro chains without their closing
+        return by_number.get(conclude_number(step, options) or "")
     return option_by_text(step, options)
 
 
