@@ -67,9 +67,9 @@ def find_conclusion(
     # the step a choice is read from in full: the last one before the closing eliminations
     primary = next((i for i in window if i < len(steps) - closing), None)
     for index in window:
-        if answer_type is AnswerType.CHOICE:
-            extract = _conclude_choice if index == primary else _conclude_choice_cued  # see there
-        value = extract(steps[index], kept(options, rejected[index]) if rejected else options)
+        # a choice is read in full only from the primary step; the others need a cue (see _conclude_choice_cued)
+        read = _conclude_choice_cued if answer_type is AnswerType.CHOICE and index != primary else extract
+        value = read(steps[index], kept(options, rejected[index]) if rejected else options)
         if value is not None:
             return index, (None if value == AMBIGUOUS else value)
         if answer_type is AnswerType.YES_NO:
