@@ -59,6 +59,23 @@ def test_options_on_separate_lines_are_parsed() -> None:
     assert normalise_answer(question, "Jupiter") == "B"
 
 
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        # a marker that does not continue the list is part of an option's text, not the end of it
+        ("Which president? (A) John F. Kennedy (B) Dwight D. Eisenhower (C) Lyndon B. Johnson (D) Calvin Coolidge",
+         {"A": "John F. Kennedy", "B": "Dwight D. Eisenhower", "C": "Lyndon B. Johnson", "D": "Calvin Coolidge"}),
+        ("Which selects features?\nA. Naive Bayes\nB. Ridge\nC. neither (a) nor (b)\nD. Lasso\nE. both (a) and (b)",
+         {"A": "Naive Bayes", "B": "Ridge", "C": "neither (a) nor (b)", "D": "Lasso", "E": "both (a) and (b)"}),
+        ("Density? A)1.00 g/cc B).70 g/cc C)0.40 g/cc", {"A": "1.00 g/cc", "B": ".70 g/cc", "C": "0.40 g/cc"}),
+    ],
+)
+def test_markers_inside_option_text_do_not_break_the_list(question: str, expected: dict[str, str]) -> None:
+    assert parse_options(question) == expected
+    last = list(expected)[-1]
+    assert normalise_answer(question, expected[last]) == last
+
+
 def test_prose_is_not_an_option_list() -> None:
     assert parse_options("Mr. B. Smith has 3 apples. How many?") == {}
 
@@ -178,6 +195,21 @@ def test_label_set_in_question_gives_the_other_label() -> None:
     assert analyse(claim, "Whales are mammals. So the claim is not supported.", "refuted").agrees is True
     assert analyse(claim, "Whales are mammals. So the claim is not supported.", "supported").agrees is False
     assert analyse(claim, "Whales are mammals.", "refuted").answer_in_question_only is False  # a label set is no hint
+
+
+@pytest.mark.parametrize(
+    ("rationale", "answer", "agrees"),
+    [
+        # a step that states both labels settles on neither; one stated (or the other negated) settles
+        ("Therefore the trophy is too big for the suitcase.", "the trophy", None),
+        ("So it is the trophy, which is bigger than the suitcase.", "the trophy", None),
+        ("So the trophy is too big, not the suitcase.", "the trophy", True),
+        ("So it is the suitcase.", "the trophy", False),
+    ],
+)
+def test_a_step_naming_both_labels_settles_on_neither(rationale: str, answer: str, agrees: bool | None) -> None:
+    question = "The trophy doesn't fit into the suitcase because it is too big. Is 'it' trophy or suitcase?"
+    assert analyse(question, rationale, answer).agrees is agrees
 
 
 def test_hint_before_options_does_not_break_the_option_list() -> None:
@@ -377,6 +409,8 @@ TEN = "Pick one. " + " ".join(f"({letter}) {value}" for letter, value in zip("AB
         "(a) The heat produced is mgh = 490 J.\n(b) The temperature rises by 0.12 K.",
         "Thus, (i), (ii) and (iv) are true.",
         "P(H, U, P, W) = P(H) * P(U | H) * P(W | P)",
+        # a letter named without being chosen settles on nothing; several settle on none
+        "The load in (B) is larger than the rest.",
         # several letters named without a cue settle on none
         "(D) is a false statement. Thus, (A) and (C) are true.",
         # a number in the working of an earlier step is a step on the way, not the choice
@@ -396,6 +430,9 @@ def test_letters_and_numbers_that_name_no_option_are_no_conclusion(rationale: st
         ("The correct choice is b).", "B"),
         ("(D) is false and (A) is too weak, so the answer is (C).", "C"),
         ("(C) fits best.", "C"),
+        ("Solution: Choice_B", "B"),
+        # a letter only named is no choice: the step's own result names the option
+        ("So the load is 15 N, larger than in (B).", "E"),
         # a cue in an earlier step still concludes: the explanation follows the answer
         ("The answer is (E).\nThis is because 15 is 3 x 5.", "E"),
         ("The power is 19 W.\nThis is less than the rated power.", "I"),

@@ -212,8 +212,8 @@ _PREDICATE_BEFORE = re.compile(r"\b(?:is|are|was|were|be|been|as)\s+(?:not\s+)?(
 
 def label_conclusion(step: str, norm: str, question: str) -> str | None:
     """Free text: which label the last step states. With a label set in the question ("even or odd"), the
-    last label named in the step wins ("not supported" counts as the other of two) when the step concludes
-    (a cue, or the label as its predicate); without one, only
+    one label the step states ("not supported" counts as the other of two) when the step concludes (a cue, or
+    the label as its predicate); without one, only
     whether the step names the answer other than to reject it ("it is Na, not S" does not conclude S; free
     text has no extractor beyond "answer is")."""
     labels = label_set(question, norm)
@@ -222,16 +222,16 @@ def label_conclusion(step: str, norm: str, question: str) -> str | None:
             return None  # a free-text answer merely mentioned ("because the trophy is big") is not concluded
         return norm if mentions_text(without_rejections(step), norm, {}) else None
     text = normalise_text(step)
-    best, best_at, predicate = None, -1, False
+    stated, predicate = set(), False
     for label in labels:
         for match in whole_word(label).finditer(text):
             predicate = predicate or bool(_PREDICATE_BEFORE.search(text[: match.start()]))
-            if len(labels) > 2 and _NEGATED_BEFORE.search(text[: match.start()]):
-                continue  # of three labels, "not refuted" names none; of two, it names the other (below)
-            if match.start() > best_at:
-                best, best_at = label, match.start()
-    if best is None or not (predicate or CONCLUSION_CUE.search(step)):
+            if not _NEGATED_BEFORE.search(text[: match.start()]):
+                stated.add(label)
+            elif len(labels) == 2:  # of two labels, "not supported" states the other; of three, none
+                stated.add(labels[1] if label == labels[0] else labels[0])
+    if not predicate and not CONCLUSION_CUE.search(step):
         return None  # "because john was angry" names a label as the subject: a mention, not a verdict
-    if len(labels) == 2 and _NEGATED_BEFORE.search(text[:best_at]):
-        best = labels[1] if best == labels[0] else labels[0]
-    return best
+    # A step that states two labels ("the trophy is too big for the suitcase") settles on neither: which one it
+    # means is not a matter of which comes last.
+    return stated.pop() if len(stated) == 1 else None
