@@ -15,7 +15,7 @@ nothing on the confident majority; and ``m`` is clipped to the range the fit saw
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -50,8 +50,7 @@ class SemanticTier:
         out = probs.copy()
         w = self.spec.weights
         for (i, candidates), margin in zip(chosen, margins, strict=True):
-            if ranges:  # no extrapolation past the margins the fit saw (see SemanticSpec.margin_range)
-                margin = min(max(margin, ranges[candidates.kind][0]), ranges[candidates.kind][1])
+            margin = clip_margin(margin, candidates.kind, ranges)
             unplaced = 1.0 if analyses[i].agrees is None else 0.0
             z = (w["bias"] + w["base"] * _logit(float(probs[i])) + w["margin"] * margin
                  + w["margin_unplaced"] * margin * unplaced + w["unplaced"] * unplaced)
@@ -105,6 +104,16 @@ class SemanticTier:
         weights = mask[:, :, None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
         return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+
+
+def clip_margin(margin: float, kind: str, ranges: Mapping[str, tuple[float, float]]) -> float:
+    """``margin`` clipped to the range the fit saw for ``kind`` of candidates (``SemanticSpec.margin_range``), so
+    the tier never extrapolates past its evidence; unchanged where ``ranges`` is empty (older manifests). The fit
+    clips with this too, so what it learns from is what the runtime computes."""
+    if not ranges:
+        return margin
+    low, high = ranges[kind]
+    return min(max(margin, low), high)
 
 
 def _logit(p: float) -> float:

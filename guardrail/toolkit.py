@@ -24,6 +24,7 @@ Everything here is stable within a minor version. Nothing below ``guardrail._*``
 ``shrink_unplaced``         the runtime's pull toward 0.5 when the reader cannot place the answer
 ``SemanticSpec``            the manifest's section for the second local tier (sentence encoder + weights)
 ``semantic_tier_for``       that tier's embedding path from an encoder's two files (to build and fit one)
+``clip_margin``             that tier's clipping of its evidence to the range its fit saw
 ``configure_cli_logging``   the CLIs' structlog setup (console or JSON on stderr)
 ``HelpFormatter``           the CLIs' argparse help style (defaults shown where there is one)
 ==========================  ===============================================================================
@@ -43,6 +44,7 @@ from ._manifest import (
     write_manifest,
 )
 from ._onnx import semantic_tier_for, shrink_unplaced
+from ._semantic import clip_margin
 
 __all__ = [
     "HelpFormatter",
@@ -52,6 +54,7 @@ __all__ = [
     "ModelManifest",
     "SemanticSpec",
     "build_segments",
+    "clip_margin",
     "configure_cli_logging",
     "encode_batch",
     "encode_batch_analysed",

@@ -135,7 +135,7 @@ def _conclude_choice_cued(step: str, options: dict[str, str]) -> str | None:
 def _conclude_text_option(
     steps: list[str], window: list[int], options: dict[str, str], rejected: list[frozenset[str]]
 ) -> tuple[int | None, str | None]:
-    """Options that are words: a letter named (and not ruled out) in the last steps wins; else the option the
+    """Options that are words: a letter chosen (and not ruled out) in the last steps wins; else the option the
     last steps (read together: the deciding sentence and the facts it rests on) settle on, if they settle on
     one."""
     for index in window:

@@ -89,10 +89,11 @@ def _encoder_tier(encoder_dir: Path) -> Any:
 def fit_weights(model_dir: Path, dev_path: Path, band: tuple[float, float] = DEFAULT_BAND,
                 limit: int = 0) -> tuple[dict[str, float], dict[str, tuple[float, float]], dict[str, Any]]:
     """The logistic combination fitted on the dev rows the tier would see, the margins it saw per candidate
-    kind (``SemanticSpec.margin_range``; margins are clipped to them before the fit, as at run time), and the
-    fit's figures."""
+    kind (``SemanticSpec.margin_range``; margins are clipped to them before the fit by the runtime's own
+    ``clip_margin``), and the fit's figures."""
     from guardrail import CheckInput, OnnxVerifier
     from guardrail.reader import analyse, answer_candidates
+    from guardrail.toolkit import clip_margin
 
     verifier = OnnxVerifier(model_dir, semantic=False, batch_size=32)
     tier = _encoder_tier(model_dir / SEMANTIC_DIR)
@@ -106,7 +107,7 @@ def fit_weights(model_dir: Path, dev_path: Path, band: tuple[float, float] = DEF
     margins = np.array(tier.margins([(rows[i].rationale, c.texts, c.given) for i, c in chosen]))
     kinds = np.array([c.kind for _, c in chosen])
     margin_range = {str(kind): _observed_range(margins[kinds == kind]) for kind in sorted(set(kinds))}
-    margins = np.array([np.clip(m, *margin_range[k]) for m, k in zip(margins, kinds, strict=True)])
+    margins = np.array([clip_margin(m, k, margin_range) for m, k in zip(margins, kinds, strict=True)])
     unplaced = np.array([1.0 if analyse(rows[i].question, rows[i].rationale, rows[i].answer).agrees is None else 0.0
                          for i, _ in chosen])
     p = np.clip(probs[[i for i, _ in chosen]], 1e-6, 1 - 1e-6)
