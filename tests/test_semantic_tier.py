@@ -97,6 +97,16 @@ def test_margins_are_clipped_to_the_range_the_fit_saw(tiered_model, tmp_path):
     assert pinned == pytest.approx(1 / (1 + np.exp(-(w["bias"] + w["base"] * z + w["unplaced"]))), abs=1e-6)
 
 
+def test_clip_margin_bounds_by_kind_and_leaves_old_manifests_alone():
+    from guardrail.toolkit import clip_margin
+
+    ranges = {"options": (-0.5, 0.5), "labels": (-0.2, 0.2)}
+    assert clip_margin(0.9, "options", ranges) == 0.5
+    assert clip_margin(-0.9, "labels", ranges) == -0.2
+    assert clip_margin(0.1, "labels", ranges) == 0.1
+    assert clip_margin(0.9, "labels", {}) == 0.9  # a manifest written before margin_range: no clipping
+
+
 @pytest.mark.slow
 def test_candidates_of_a_kind_the_fit_never_saw_are_not_rescored(tiered_model, tmp_path):
     model = _with_margin_range(shutil.copytree(tiered_model, tmp_path / "model"), {"labels": (-0.2, 0.2)})
