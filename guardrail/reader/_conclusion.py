@@ -20,8 +20,8 @@ from ._options import (
     cued_letter,
     explicit_choice,
     kept,
-    named_letter,
     option_by_text,
+    settled_letter,
     text_options,
 )
 from ._polarity import statement_polarity
@@ -122,7 +122,7 @@ def conclude_number(step: str, options: dict[str, str]) -> str | None:
 
 
 def _conclude_choice(step: str, options: dict[str, str]) -> str | None:
-    return explicit_choice(step, options) or named_letter(step, options) or option_by_content(step, options)
+    return explicit_choice(step, options) or settled_letter(step, options) or option_by_content(step, options)
 
 
 def _conclude_choice_cued(step: str, options: dict[str, str]) -> str | None:
@@ -140,7 +140,7 @@ def _conclude_text_option(
     one."""
     for index in window:
         remaining = kept(options, rejected[index])
-        letter = explicit_choice(steps[index], remaining) or named_letter(steps[index], remaining)
+        letter = explicit_choice(steps[index], remaining) or settled_letter(steps[index], remaining)
         if letter is not None:
             return index, (None if letter == AMBIGUOUS else letter)
     if not window:

@@ -65,18 +65,17 @@ def option_run(question: str) -> tuple[tuple[tuple[str, str], ...], tuple[int, i
     that does not continue a list ("(B)" in a hint, "Mr. A." in prose, the initial in "Lyndon B. Johnson")
     neither adds an option nor overwrites one nor ends one.
     """
-    markers = [(m, (m.group(1) or m.group(2))) for m in _OPTION_MARKER.finditer(question)]
     runs: list[list[tuple[re.Match[str], str]]] = []
-    for match, raw in markers:
+    for match in _OPTION_MARKER.finditer(question):
+        raw = match.group(1) or match.group(2)
         for run in runs:
             if raw.upper() == _LETTERS[len(run) : len(run) + 1] and raw.islower() == run[0][1].islower():
                 run.append((match, raw))
         if raw in "Aa":
             runs.append([(match, raw)])
-    best = max((run for run in runs if len(run) >= 2), key=len, default=None)
-    if best is None:
+    best = max(runs, key=lambda run: (len(run), run[0][0].start()), default=[])  # the last on ties
+    if len(best) < 2:
         return (), (0, 0)
-    best = max((run for run in runs if len(run) == len(best)), key=lambda run: run[0][0].start())  # last on ties
     options = []
     for at, (match, raw) in enumerate(best):
         stop = best[at + 1][0].start() if at + 1 < len(best) else len(question)
@@ -120,7 +119,7 @@ def letter_mention(letter: str) -> re.Pattern[str]:
     )
 
 
-def named_letter(step: str, options: dict[str, str]) -> str | None:
+def settled_letter(step: str, options: dict[str, str]) -> str | None:
     """The option letter a step settles on: the last one chosen (``_LETTER_AFTER_CUE``,
     ``_LETTER_BEFORE_VERDICT``), or a bare letter that ends the step after a cue or is the whole step ("So, B.",
     "**B**"). A letter only named ("(B)", "B)", "option B") without being chosen is no conclusion: chains that
