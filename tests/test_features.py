@@ -355,6 +355,8 @@ TIMES = "What is 6 x 7? (A) 42 (B) 48 (C) 36 (D) 49"
         ("Banks lend money, not books, so (A) bank does not fit.", {"A"}),
         ("Venus is second, so A is not right.", {"A"}),
         ("That rules out D.", {"D"}),
+        ("It cannot be (B).", {"B"}),
+        ("So it could not be option C.", {"C"}),
         ("91 is not a prime. A pH of 14 would be basic.", set()),  # articles and lower case are no letters
         ("So the answer is (C).", set()),
         # a step about one option that gives a verdict against it
@@ -448,6 +450,72 @@ def test_a_letter_said_not_to_be_correct_is_not_chosen() -> None:
     options = parse_options(TEN)
     assert cued_letter("(B) is not correct.", options) is None
     assert cued_letter("(B) is the correct answer.", options) == "B"
+
+
+@pytest.mark.parametrize(
+    "step",
+    [
+        "Therefore, choice D is incorrect.",
+        "So option B cannot be true.",
+        "Thus, choice C does not satisfy the equation.",
+        "Therefore, choice A and choice B are also incorrect, as shown.",
+        "So choice D is not entirely correct.",
+    ],
+)
+def test_a_cue_that_opens_a_verdict_against_its_letter_chooses_nothing(step: str) -> None:
+    from guardrail.reader._options import cued_letter
+
+    assert cued_letter(step, parse_options(TEN)) is None
+
+
+@pytest.mark.parametrize(
+    ("step", "letter"),
+    [
+        ("Therefore, choice C is correct.", "C"),
+        ("So option B is the only one that is not wrong.", "B"),  # the negation belongs to a relative clause
+        ("So option C is the answer because A is not possible.", "C"),
+        ("The answer is (B), not (C).", "B"),
+    ],
+)
+def test_a_cue_followed_by_a_verdict_for_its_letter_or_a_clause_still_chooses(step: str, letter: str) -> None:
+    from guardrail.reader._options import cued_letter
+
+    assert cued_letter(step, parse_options(TEN)) == letter
+
+
+@pytest.mark.parametrize(
+    ("options", "rationale", "conclusion"),
+    [
+        ("A) v/4\nB) v\nC) 2v\nD) 4v", "The speed depends only on the medium.\n= v.", "B"),
+        ("A) Zero\nB) 4.9 m/s^2\nC) 9.8 m/s^2\nD) 8.9 m/s^2", "This gives about 8.9 m/s^2.\n= 8.9 m/s^2.", "D"),
+        ("A) y = 2x + 1\nB) y = 2x\nC) y = x + 2\nD) y = x + 1", "Simplifying gives y = 2x + 1.\n= y = 2x + 1.", "A"),
+        ("A) 3.691 x 10^-34 J s\nB) 8.370 x 10^-34 J s", "So L = (7/2)(1.054 x 10^-34)\n= 3.691 x 10^-34 J s.", "A"),
+    ],
+)
+def test_a_closing_line_equal_to_an_option_concludes_it(options: str, rationale: str, conclusion: str) -> None:
+    question = "Which is right?\n" + options
+    assert analyse(question, rationale, "(A)").conclusion == conclusion
+
+
+@pytest.mark.parametrize(
+    ("rationale", "conclusion"),
+    [
+        ("Oxygen is released.\nTherefore, choice D is not correct.", None),  # the negation is kept, no verdict for D
+        ("The answer is (C).\nIt cannot be (B).", "C"),  # the rejection is no conclusion; the choice before it is
+        ("So the answer is (B), not (D).", "B"),
+    ],
+)
+def test_negated_verdicts_and_rejections_are_not_read_as_choices(rationale: str, conclusion: str | None) -> None:
+    assert analyse(TEN, rationale, "(A)").conclusion == conclusion
+
+
+def test_a_closing_line_equal_to_no_option_or_to_several_concludes_nothing_new() -> None:
+    from guardrail.reader._options import equated_option
+
+    options = {"A": "v", "B": "v", "C": "2v"}
+    assert equated_option("= v.", options) is None  # two options read "v"
+    assert equated_option("v <= 3", {"A": "3"}) is None  # an inequality states no result
+    assert equated_option("= 5.", {"A": "3", "B": "4"}) is None
 
 
 def test_lower_case_letter_after_answer_cue_is_not_the_article() -> None:

@@ -18,6 +18,7 @@ from ._options import (
     REJECTION_CUE,
     closing_rejections,
     cued_letter,
+    equated_option,
     explicit_choice,
     kept,
     option_by_text,
@@ -34,13 +35,19 @@ _ASIDE = re.compile(r"^\s*(?<!\\)\((?=(?:[^()]*\s){2})[^()]*(?:\([^()]*\)[^()]*)
 _TRAILING_ASIDE = re.compile(r"\s*(?<!\\)\((?=(?:[^()]*\s){2})[^()]*(?<!\\)\)[.!]?\s*$")
 
 
+# A rejected value: a letter, number or quote after any rejection cue; a word only where it is set against another
+# value ("Na, not S", "but not oxygen", "rather than iron"). After a verb, "not" negates a predicate, and dropping
+# the word would turn "choice D is not correct" into "choice D is correct".
 _REJECTED = re.compile(
-    REJECTION_CUE + r"(?:\([A-Pa-p]\)|[A-P]\b\)?|\$?-?[\d.,/]*\d%?|'[^']{1,20}'|\w+)", re.IGNORECASE
+    REJECTION_CUE + r"(?:\([A-Pa-p]\)|[A-P]\b\)?|\$?-?[\d.,/]*\d%?|'[^']{1,20}')"
+    r"|(?:,\s*|\b(?:but|and)\s+)not\s+\w+|\b(?:rather\s+than|instead\s+of)\s+(?:the\s+)?\w+",
+    re.IGNORECASE,
 )
 
 
 def without_rejections(step: str) -> str:
-    """``step`` without a closing aside and without the values it rejects ("12, not 15" keeps 12)."""
+    """``step`` without a closing aside and without the values it rejects ("12, not 15" keeps 12; "D is not
+    correct" keeps its "not")."""
     return _REJECTED.sub(" ", _TRAILING_ASIDE.sub("", step) or step)
 
 
@@ -122,7 +129,8 @@ def conclude_number(step: str, options: dict[str, str]) -> str | None:
 
 
 def _conclude_choice(step: str, options: dict[str, str]) -> str | None:
-    return explicit_choice(step, options) or settled_letter(step, options) or option_by_content(step, options)
+    return (explicit_choice(step, options) or settled_letter(step, options) or equated_option(step, options)
+            or option_by_content(step, options))
 
 
 def _conclude_choice_cued(step: str, options: dict[str, str]) -> str | None:
@@ -146,6 +154,9 @@ def _conclude_text_option(
     if not window:
         return (len(steps) - 1 if steps else None), None
     ruled_out = frozenset().union(*(rejected[index] for index in window))
+    equated = equated_option(steps[window[0]], kept(options, ruled_out))
+    if equated is not None:
+        return window[0], equated
     value = option_by_text("\n".join(steps[window[-1] : window[0] + 1]), kept(options, ruled_out))
     return window[0], (None if value == AMBIGUOUS else value)
 

@@ -140,10 +140,25 @@ def settled_letter(step: str, options: dict[str, str]) -> str | None:
     return bare.group(1) if bare and bare.group(1) in options else None
 
 
+# What a sentence goes on to say of the letter a cue introduced: "Therefore, choice D is incorrect", "So option B
+# cannot be true", "Thus, choice C does not satisfy the equation". The cue then opens a verdict against the option,
+# not a choice of it (on the suite's Mr-Ben chains without their closing, such reads were the chain's own option 4
+# times in 17, counted in aggregate).
+_PREDICATE_AGAINST = re.compile(
+    r"[\s*)\]]*(?:and\s+(?:option|choice)[\s_]*\(?[A-P]\)?\s+)?(?:also\s+)?"
+    r"(?:(?:cannot|can't|won't|isn't|aren't|doesn't|don't)\b"
+    r"|(?:is|are|was|were|does|do|did|can|could|would|will|should|seems?|must)\b"
+    r"(?:(?!\b(?:that|which|who|because|since)\b)[^.;:!?,\n]){0,60}?\b(?:not|never|incorrect|wrong|false|invalid|impossible|unlikely)\b)",
+    re.IGNORECASE,
+)
+
+
 def cued_letter(step: str, options: dict[str, str]) -> str | None:
-    """The last option letter a step chooses: "answer is (B)", "so option C", "(D) is correct"."""
+    """The last option letter a step chooses: "answer is (B)", "so option C", "(D) is correct"; not one the
+    sentence goes on to reject ("so option C is not possible")."""
     found = [(m.start(), next(g for g in m.groups() if g).upper())
-             for pattern in (_LETTER_AFTER_CUE, _LETTER_BEFORE_VERDICT) for m in pattern.finditer(step)]
+             for pattern in (_LETTER_AFTER_CUE, _LETTER_BEFORE_VERDICT) for m in pattern.finditer(step)
+             if pattern is _LETTER_BEFORE_VERDICT or not _PREDICATE_AGAINST.match(step, m.end())]
     found = [(at, x) for at, x in found if x in options]
     return max(found)[1] if found else None
 
@@ -169,9 +184,11 @@ def explicit_choice(step: str, options: dict[str, str]) -> str | None:
 
 # ------------------------------------------------------------------------------------- eliminations
 
-# "X, not Y" / "so not (D)" / "which rules out A" / "rather than 12": the rejected value is no conclusion.
+# "X, not Y" / "so not (D)" / "which rules out A" / "rather than 12" / "it cannot be (B)": the rejected value is no
+# conclusion.
 REJECTION_CUE = (
-    r"\b(?:not|isn't|rather\s+than|instead\s+of|rules?\s+out|ruling\s+out|eliminates?|excluding)\s+"
+    r"\b(?:(?:not|cannot|can't|couldn't)(?:\s+be)?|isn't|rather\s+than|instead\s+of|rules?\s+out|ruling\s+out|"
+    r"eliminates?|excluding)\s+"
     r"(?:the\s+)?(?:option\s+|answer\s+|choice\s+)?"
 )
 
@@ -297,6 +314,19 @@ def option_by_text(step: str, options: dict[str, str]) -> str | None:
     if len(named) == 1:
         return named.pop()
     return AMBIGUOUS if named else None
+
+
+_EQUALS = re.compile(r"(?<![<>!=])=(?!=)")
+
+
+def equated_option(step: str, options: dict[str, str]) -> str | None:
+    """The option a step's last line gives as a result: "= 8.9 m/s^2." or "= y = 2x + 1." whose right side is
+    one option's text (compared in :func:`normalise_text` form); None otherwise. A worked line that ends on an
+    option verbatim states it, whatever numbers the line holds besides ("3.691 x 10^-34" is no "10")."""
+    line = step.strip().rsplit("\n", 1)[-1]
+    sides = {normalise_text(line[m.end() :].strip().rstrip(".").strip("$ ")) for m in _EQUALS.finditer(line)} - {""}
+    found = {letter for letter, text in options.items() if normalise_text(text) in sides}
+    return found.pop() if len(found) == 1 else None
 
 
 def _option_spans(option: str, sentence: str) -> list[tuple[int, int]]:
