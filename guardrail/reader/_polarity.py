@@ -8,7 +8,7 @@ import re
 
 from .._types import AnswerType
 from ._numbers import DIGIT
-from ._support import content_keys
+from ._support import content_key_sequence
 from ._text import SENTENCE_SPLIT, normalise_text
 
 
@@ -71,20 +71,87 @@ _STATEMENT_SENTENCES = 4  # the verdict is read from the rationale's closing sen
 
 def statement_verdict(question: str, steps: list[str]) -> str | None:
     """For a question asking whether a statement is true: "true" when a closing sentence of the rationale
-    states it, "false" when one states its negation (same content words, the other negation parity); None
-    when no closing sentence restates it (the verdict is then not read, never guessed)."""
+    states it, "false" when one states its negation (the same content words in the same order, the other
+    negation parity); a closing rule applied to an entity counts as a sentence (:func:`one_step_deduction`).
+    None when no closing sentence restates it (the verdict is then not read, never guessed)."""
     found = _STATEMENT.search(question)
     if not found:
         return None
     statement = found.group("statement").strip()
-    wanted = content_keys(NEGATION.sub(" ", statement))
+    wanted = content_key_sequence(NEGATION.sub(" ", statement))
     if not wanted:
         return None
     polarity = len(NEGATION.findall(statement)) % 2
     sentences = [x for step in steps[-_STATEMENT_SENTENCES:] for x in SENTENCE_SPLIT.split(step) if x.strip()]
-    for sentence in reversed(sentences[-_STATEMENT_SENTENCES:]):
-        if content_keys(NEGATION.sub(" ", sentence)) == wanted:
+    closing = sentences[-_STATEMENT_SENTENCES:]
+    derived = one_step_deduction(closing)
+    for sentence in reversed([*closing, *([derived] if derived else [])]):
+        if content_key_sequence(NEGATION.sub(" ", sentence)) == wanted:
             return "true" if len(NEGATION.findall(sentence)) % 2 == polarity else "false"
+    return None
+
+
+# Rules, with the class or property they apply to and what they say of its members:
+# "Every tumpus is dull." / "Each impus is not sour." / "Wumpuses are red." / "All cold things are nice." /
+# "If something is cold then it eats the bald eagle." (``kind`` is the class or property, ``says`` the predicate)
+_RULES = (
+    re.compile(r"^\s*(?:(?P<quantifier>every|each|all|any)\s+)?(?P<kind>[a-z]+)(?P<adjective>\s+(?:things|people))?"
+               r"\s+(?P<verb>is|are)\s+(?P<says>[^.;:!?]+?)\s*[.!]?\s*$", re.IGNORECASE),
+    re.compile(r"^\s*if\s+(?:something|someone)\s+is\s+(?P<negated>not\s+)?(?P<kind>[a-z]+)\s*,?\s+then\s+"
+               r"(?:it|they)\s+(?P<says>[^.;:!?]+?)\s*[.!]?\s*$", re.IGNORECASE),
+)
+# Members: "Polly is a tumpus." (a class) / "The cow is cold." / "Bob is not big." (a property)
+_MEMBER = re.compile(
+    r"^\s*(?P<entity>[^.;:!?]+?)\s+is\s+(?:(?P<article>an?)\s+|(?P<negated>not)\s+)?(?P<kind>[a-z]+)\s*[.!]?\s*$",
+    re.IGNORECASE,
+)
+
+
+def _same_kind(first: str, second: str) -> bool:
+    """One class named in the singular or plural ("impus" / "impuses", "cat" / "cats")."""
+    first, second = first.casefold(), second.casefold()
+    return first == second or any(longer == shorter + end for longer, shorter in ((first, second), (second, first))
+                                  for end in ("s", "es"))
+
+
+def _rule(sentence: str) -> tuple[str, bool, bool, str] | None:
+    """(kind, whether the kind is a property, whether the rule is about its non-members, what it says of them)."""
+    quantified, conditional = (pattern.match(sentence) for pattern in _RULES)
+    if conditional:  # "If something is cold then it is big": a property
+        says = conditional["says"]
+        return conditional["kind"], True, bool(conditional["negated"]), says if says.split()[0] != "are" else f"is{says[3:]}"
+    if quantified and (quantified["quantifier"] or quantified["verb"].lower() == "are"):  # universal, not one fact
+        return quantified["kind"], bool(quantified["adjective"]), False, f"is {quantified['says']}"
+    return None
+
+
+def one_step_deduction(sentences: list[str]) -> str | None:
+    """What the closing rule says of the entity an earlier closing sentence puts in its class or gives its
+    property: "Polly is a tumpus." + "Every tumpus is dull." gives "Polly is dull."; "The cow is cold." + "If
+    something is cold then it eats the bald eagle." gives "The cow eats the bald eagle." (a chain cut before its
+    last step still states its conclusion through these two). The rule is the last sentence and universal (a
+    quantifier, a plural subject or "if something"). None when the closing sentences are not of this form."""
+    rule = _rule(sentences[-1]) if len(sentences) >= 2 else None
+    if rule is None:
+        return None
+    kind, is_property, about_non_members, says = rule
+    for sentence in reversed(sentences[:-1]):
+        member = _MEMBER.match(sentence)
+        if (
+            member
+            and _same_kind(member["kind"], kind)
+            and bool(member["article"]) != is_property  # "is a tumpus" for classes, "is cold" for properties
+            and bool(member["negated"]) == about_non_members
+        ):
+            return f"{member['entity']} {says}."
+    return None
+    rule = _RULE.match(sentences[-1])
+    if rule is None or not (rule["quantifier"] or rule["verb"].lower() == "are"):
+        return None
+    for sentence in reversed(sentences[:-1]):
+        member = _MEMBER.match(sentence)
+        if member and _same_kind(member["kind"], rule["kind"]) and not NEGATION.search(sentence):
+            return f"{member['entity']} is {rule['predicate']}."
     return None
 
 

@@ -28,7 +28,13 @@ _STOPWORDS = frozenset(
 
 def content_keys(text: str) -> frozenset[str]:
     """The text's content words (stopwords dropped, cut to a short stem) and numbers, as a set."""
-    return frozenset(w[:_KEY_CHARS] for w in _CONTENT_WORD.findall(text.casefold()) if w not in _STOPWORDS)
+    return frozenset(content_key_sequence(text))
+
+
+def content_key_sequence(text: str) -> tuple[str, ...]:
+    """:func:`content_keys` in the order the text has them ("the bear eats the rabbit" is not "the rabbit eats
+    the bear")."""
+    return tuple(w[:_KEY_CHARS] for w in _CONTENT_WORD.findall(text.casefold()) if w not in _STOPWORDS)
 
 
 def topic_overlap(question_body: str, rationale: str) -> float | None:
