@@ -10,7 +10,8 @@ module is the reader's public API; the private modules hold one job each:
 ``_conclusion``     the concluding step and the value it states
 ``_mentions``       whether a text mentions the answer, per answer type
 ``_options``        option lists, the letter an answer or step names, eliminations, word options
-``_polarity``       yes/no answers, the polarity a sentence asserts, true-or-false statement verdicts
+``_polarity``       yes/no answers, the polarity a sentence asserts, true-or-false statement verdicts (restated
+                    or deduced in one step)
 ``_numbers``        number words, parsing, canonical formatting, scientific notation
 ``_latex``          LaTeX as plain math (``math_canonical``) and LaTeX removed to read numbers
 ``_text``           text normalisation, sentence splits, conclusion cues, label sets ("even or odd")
