@@ -148,7 +148,8 @@ _PREDICATE_AGAINST = re.compile(
     r"[\s*)\]]*(?:and\s+(?:option|choice)[\s_]*\(?[A-P]\)?\s+)?(?:also\s+)?"
     r"(?:(?:cannot|can't|won't|isn't|aren't|doesn't|don't)\b"
     r"|(?:is|are|was|were|does|do|did|can|could|would|will|should|seems?|must)\b"
-    r"(?:(?!\b(?:that|which|who|because|since)\b)[^.;:!?,\n]){0,60}?\b(?:not|never|incorrect|wrong|false|invalid|impossible|unlikely)\b)",
+    r"(?:(?!\b(?:that|which|who|because|since)\b)[^.;:!?,\n]){0,60}?"
+    r"\b(?:not|never|incorrect|wrong|false|invalid|impossible|unlikely)\b)",
     re.IGNORECASE,
 )
 

@@ -117,9 +117,9 @@ def _same_kind(first: str, second: str) -> bool:
 def _rule(sentence: str) -> tuple[str, bool, bool, str] | None:
     """(kind, whether the kind is a property, whether the rule is about its non-members, what it says of them)."""
     quantified, conditional = (pattern.match(sentence) for pattern in _RULES)
-    if conditional:  # "If something is cold then it is big": a property
-        says = conditional["says"]
-        return conditional["kind"], True, bool(conditional["negated"]), says if says.split()[0] != "are" else f"is{says[3:]}"
+    if conditional:  # "If something is cold then it is big": a property ("they are red" says "is red")
+        says = re.sub(r"^are\b", "is", conditional["says"])
+        return conditional["kind"], True, bool(conditional["negated"]), says
     if quantified and (quantified["quantifier"] or quantified["verb"].lower() == "are"):  # universal, not one fact
         return quantified["kind"], bool(quantified["adjective"]), False, f"is {quantified['says']}"
     return None
@@ -144,14 +144,6 @@ def one_step_deduction(sentences: list[str]) -> str | None:
             and bool(member["negated"]) == about_non_members
         ):
             return f"{member['entity']} {says}."
-    return None
-    rule = _RULE.match(sentences[-1])
-    if rule is None or not (rule["quantifier"] or rule["verb"].lower() == "are"):
-        return None
-    for sentence in reversed(sentences[:-1]):
-        member = _MEMBER.match(sentence)
-        if member and _same_kind(member["kind"], rule["kind"]) and not NEGATION.search(sentence):
-            return f"{member['entity']} is {rule['predicate']}."
     return None
 
 
