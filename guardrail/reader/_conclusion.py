@@ -153,11 +153,11 @@ def _conclude_text_option(
             return index, (None if letter == AMBIGUOUS else letter)
     if not window:
         return (len(steps) - 1 if steps else None), None
-    ruled_out = frozenset().union(*(rejected[index] for index in window))
-    equated = equated_option(steps[window[0]], kept(options, ruled_out))
+    remaining = kept(options, frozenset().union(*(rejected[index] for index in window)))
+    equated = equated_option(steps[window[0]], remaining)
     if equated is not None:
         return window[0], equated
-    value = option_by_text("\n".join(steps[window[-1] : window[0] + 1]), kept(options, ruled_out))
+    value = option_by_text("\n".join(steps[window[-1] : window[0] + 1]), remaining)
     return window[0], (None if value == AMBIGUOUS else value)
 
 

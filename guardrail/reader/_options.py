@@ -326,6 +326,8 @@ def equated_option(step: str, options: dict[str, str]) -> str | None:
     option verbatim states it, whatever numbers the line holds besides ("3.691 x 10^-34" is no "10")."""
     line = step.strip().rsplit("\n", 1)[-1]
     sides = {normalise_text(line[m.end() :].strip().rstrip(".").strip("$ ")) for m in _EQUALS.finditer(line)} - {""}
+    if not sides:  # most steps state no "= ...": skip normalising every option
+        return None
     found = {letter for letter, text in options.items() if normalise_text(text) in sides}
     return found.pop() if len(found) == 1 else None
 
