@@ -90,7 +90,7 @@ def test_yes_no_answers_normalise(answer: str, expected: str) -> None:
 
 @pytest.mark.parametrize(
     ("answer", "expected"),
-    [("The Beatles!", "beatles"), ("40_9", "40_9"), ("(2, 3)", "(2,3)"), ("Entailment", "entailment")],
+    [("The Beatles!", "beatles"), ("40_9", "40_9"), ("(2, 3)", "2,3"), ("Entailment", "entailment")],
 )
 def test_text_answers_normalise(answer: str, expected: str) -> None:
     assert detect_answer_type("Which?", answer) is AnswerType.TEXT
@@ -140,6 +140,10 @@ def test_choice_conclusion_by_option_text() -> None:
         ("Whales breathe air. Therefore, yes.", "yes", True),
         ("Thus the answer is no.", "Yes.", False),
         ("So, no.", "Yes", False),
+        ("So, no \u2014 it is far too hot.", "no", True),  # a dash after the verdict
+        ("So, no - it is far too hot.", "yes", False),
+        ("It is far too hot.\n\\boxed{\\text{No}}", "no", True),  # a boxed verdict
+        ("It is far too hot.\n$\\boxed{\\text{No}}$", "yes", False),
         ("The sun is hot. The sun is far away.", "Yes", None),  # a bare fact asserts no verdict
         # a conclusion's negations are no verdict (at chance on the training sources' yes/no rows)
         ("The sun is hot. So it is not possible.", "No", None),
@@ -205,6 +209,13 @@ def test_label_set_in_question_gives_the_other_label() -> None:
         ("So it is the trophy, which is bigger than the suitcase.", "the trophy", None),
         ("So the trophy is too big, not the suitcase.", "the trophy", True),
         ("So it is the suitcase.", "the trophy", False),
+        # a label named as a subject after a cue is a mention ("so the trophy won't fit"), not a verdict;
+        # one the cue closes on ("Hence: trophy.") or one given as the predicate is
+        ("The case is small, so the trophy won't fit.", "the trophy", None),
+        ("The case is small, so the suitcase can't hold it.", "the trophy", None),
+        ("The case is small. Hence: trophy.", "the trophy", True),
+        ("The case is small. Hence: suitcase.", "the trophy", False),
+        ("The case is small, so what is too big must be the trophy.", "the trophy", True),
     ],
 )
 def test_a_step_naming_both_labels_settles_on_neither(rationale: str, answer: str, agrees: bool | None) -> None:
@@ -433,6 +444,10 @@ def test_letters_and_numbers_that_name_no_option_are_no_conclusion(rationale: st
         ("(D) is false and (A) is too weak, so the answer is (C).", "C"),
         ("(C) fits best.", "C"),
         ("Solution: Choice_B", "B"),
+        # an adverb between the cue and the letter, and a later answer that revises an earlier one
+        ("The answer is (B).\nBut 15 is larger.\nSo the answer is actually (E).", "E"),
+        ("The correct option is therefore C.", "C"),
+        ("The answer is, indeed, D.", "D"),
         # a letter only named is no choice: the step's own result names the option
         ("So the load is 15 N, larger than in (B).", "E"),
         # a cue in an earlier step still concludes: the explanation follows the answer
@@ -450,6 +465,11 @@ def test_a_letter_said_not_to_be_correct_is_not_chosen() -> None:
     options = parse_options(TEN)
     assert cued_letter("(B) is not correct.", options) is None
     assert cued_letter("(B) is the correct answer.", options) == "B"
+    # a verdict under a condition chooses nothing; the answer stated before it stands
+    assert cued_letter("(B) would be correct only if the load were doubled.", options) is None
+    assert cued_letter("B would be right if we ignored friction.", options) is None
+    later = analyse(TEN, "So the answer is (E).\n(B) would be correct only if the load were doubled.", "E")
+    assert later.conclusion == "E"
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,22 @@ from guardrail.reader import analyse, math_canonical, parse_number
         ("So the result is 2^{10}.", "1024", True),  # an integer power is its value, not its exponent
         ("So the result is 2^{10}.", "10", False),
         ("The legs give 3^2 + 4^2 = 25.", "25", True),
+        # a unit after the value is no part of it; a connective is
+        ("So the area is \\boxed{4\\pi \\text{ cm}^2}.", "4\\pi", True),
+        ("So the area is \\boxed{4\\pi \\text{ cm}^2}.", "4", False),
+        ("Then g = 9.8\\,\\mathrm{m/s^2}.", "9.8", True),
+        # plain-text symbols are symbolic too: "4pi" is not 4
+        ("The answer is 4.", "4pi", False),
+        ("The answer is 4pi.", "4", False),
+        ("The answer is 4pi.", "4\\pi", True),
+        ("So x = sqrt(3).", "3", False),
+        # an interval or a tuple is one value, not the number written first in it
+        ("So the domain is $[3, \\infty)$.", "[3, \\infty)", True),
+        ("So the domain is $[3, \\infty)$.", "(3, \\infty)", False),
+        ("So the domain is $[3, \\infty)$.", "3", False),
+        ("The domain is [3, ∞).", "[3,\\infty)", True),
+        ("So the vertex is (1, -2).", "(1, -2)", True),
+        ("So the vertex is (1, -2).", "(-1, 2)", False),
     ],
 )
 def test_latex_values_are_read_as_written(rationale: str, answer: str, agrees: bool) -> None:
@@ -38,3 +54,12 @@ def test_huge_powers_stay_as_written() -> None:
 def test_whole_expression_parentheses_are_dropped_but_not_groups() -> None:
     assert math_canonical("{\\frac{\\sqrt{3}}{2}}") == math_canonical("\\frac{\\sqrt{3}}{2}") == "sqrt3/2"
     assert math_canonical("(a+1)/(b+1)") == "(a+1)/(b+1)"
+
+
+def test_free_text_math_answers_compare_without_their_units() -> None:
+    rationale = "So the area is \\boxed{4\\pi \\text{ cm}^2}."
+    assert analyse("Find the area.", rationale, "4\\pi \\text{ cm}^2").agrees is True
+    assert analyse("Find the area.", rationale, "4\\pi").agrees is True
+    assert analyse("Find the area.", "So it is \\boxed{2 \\text{ or } 3}.", "2").agrees is not True  # a connective
+    word = analyse("Which day?", "So the answer is \\text{Sunday}.", "\\text{Sunday}")  # a word answer, not a unit
+    assert word.conclusion == "sunday" and word.agrees is True

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict
 
 from .._types import AnswerType
 from ._conclusion import find_conclusion, label_conclusion, looks_math, math_conclusion
+from ._latex import without_units
 from ._mentions import MATCHERS
 from ._numbers import format_number, fraction, number_strings_in, parse_number
 from ._options import parse_choice, parse_options, question_body
@@ -75,7 +76,7 @@ def normalise_answer(question: str, answer: str, answer_type: AnswerType | None 
     if answer_type is AnswerType.NUMERIC:
         number = parse_number(answer)
         return format_number(number) if number is not None else ""
-    return normalise_text(answer)
+    return normalise_text(without_units(answer))  # "4\\pi \\text{ cm}^2" is the value 4pi
 
 
 def analyse(question: str, rationale: str, answer: str) -> AnswerAnalysis:

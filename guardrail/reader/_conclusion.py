@@ -10,7 +10,16 @@ from __future__ import annotations
 import re
 
 from .._types import AnswerType
-from ._latex import boxed_all, is_symbolic, last_symbolic_value, math_canonical, math_value
+from ._latex import (
+    boxed_all,
+    is_symbolic,
+    last_math_value,
+    last_symbolic_value,
+    math_canonical,
+    math_value,
+    strip_latex,
+    without_units,
+)
 from ._mentions import mentions_text
 from ._numbers import DIGIT, first_value, format_number, number_strings_in, parse_number
 from ._options import (
@@ -25,7 +34,7 @@ from ._options import (
     settled_letter,
     text_options,
 )
-from ._polarity import statement_polarity
+from ._polarity import parse_yes_no, statement_polarity
 from ._text import CONCLUSION_CUE, SENTENCE_SPLIT, label_set, normalise_text, whole_word
 
 
@@ -175,17 +184,21 @@ _ANSWER_TEXT = re.compile(r"answer\s*(?:is|:)\s*(.+?)\s*\.?\s*$", re.IGNORECASE)
 
 
 def _conclude_yes_no(step: str, options: dict[str, str]) -> str | None:
+    boxed = boxed_all(step)  # "\\boxed{\\text{No}}"
+    if boxed and (verdict := parse_yes_no(strip_latex(boxed[-1]))):
+        return verdict
     sentences = SENTENCE_SPLIT.split(step.strip())
     return statement_polarity(sentences[-1]) if sentences else None
 
 
 def _conclude_text(step: str, options: dict[str, str]) -> str | None:
+    step = without_units(step)  # as the answer is read (normalise_answer)
     boxed = boxed_all(step)
     if boxed:
-        return normalise_text(boxed[-1])
+        return normalise_text(boxed[-1]) or None
     explicit = _ANSWER_TEXT.search(step)
     if explicit:
-        return normalise_text(explicit.group(1))
+        return normalise_text(explicit.group(1)) or None
     return None
 
 
@@ -200,12 +213,13 @@ _EXTRACTORS = {
 def math_conclusion(step: str) -> str | None:
     """A math answer written as an expression: the right side of the last "=" of the step's last sentence
     with one ("... so \\( x = \\frac{5}{2} \\)." concludes 5/2)."""
+    step = without_units(step)
     boxed = boxed_all(step)
     if boxed:
         return math_canonical(boxed[-1])
     equals = max(step.rfind("="), step.rfind("\\approx"))
     if equals < 0:
-        return last_symbolic_value(step)
+        return last_math_value(step)
     return math_value(step[equals + 1 :].removeprefix("approx"))
 
 
@@ -223,8 +237,8 @@ _PREDICATE_BEFORE = re.compile(r"\b(?:is|are|was|were|be|been|as)\s+(?:not\s+)?(
 
 def label_conclusion(step: str, norm: str, question: str) -> str | None:
     """Free text: which label the last step states. With a label set in the question ("even or odd"), the
-    one label the step states ("not supported" counts as the other of two) when the step concludes (a cue, or
-    the label as its predicate); without one, only
+    one label the step states ("not supported" counts as the other of two) when a mention is a verdict (the
+    label as its sentence's predicate, or what a cue closes on: "Hence: even."); without one, only
     whether the step names the answer other than to reject it ("it is Na, not S" does not conclude S; free
     text has no extractor beyond "answer is")."""
     labels = label_set(question, norm)
@@ -232,17 +246,21 @@ def label_conclusion(step: str, norm: str, question: str) -> str | None:
         if not CONCLUSION_CUE.search(step):
             return None  # a free-text answer merely mentioned ("because the trophy is big") is not concluded
         return norm if mentions_text(without_rejections(step), norm, {}) else None
-    text = normalise_text(step)
-    stated, predicate = set(), False
-    for label in labels:
-        for match in whole_word(label).finditer(text):
-            predicate = predicate or bool(_PREDICATE_BEFORE.search(text[: match.start()]))
-            if not _NEGATED_BEFORE.search(text[: match.start()]):
-                stated.add(label)
-            elif len(labels) == 2:  # of two labels, "not supported" states the other; of three, none
-                stated.add(labels[1] if label == labels[0] else labels[0])
-    if not predicate and not CONCLUSION_CUE.search(step):
-        return None  # "because john was angry" names a label as the subject: a mention, not a verdict
+    stated, verdict = set(), False
+    for sentence in SENTENCE_SPLIT.split(step):
+        text, cued = normalise_text(sentence), bool(CONCLUSION_CUE.search(sentence))
+        for label in labels:
+            for match in whole_word(label).finditer(text):
+                # a verdict: the label as the predicate, or as what a cue closes on ("Hence: even.")
+                verdict = verdict or bool(_PREDICATE_BEFORE.search(text[: match.start()])) or (
+                    cued and not text[match.end() :].strip())
+                if not _NEGATED_BEFORE.search(text[: match.start()]):
+                    stated.add(label)
+                elif len(labels) == 2:  # of two labels, "not supported" states the other; of three, none
+                    stated.add(labels[1] if label == labels[0] else labels[0])
+    if not verdict:
+        # "because john was angry" and "so john gave up" name a label as a subject: a mention, not a verdict
+        return None
     # A step that states two labels ("the trophy is too big for the suitcase") settles on neither: which one it
     # means is not a matter of which comes last.
     return stated.pop() if len(stated) == 1 else None

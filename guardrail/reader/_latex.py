@@ -100,6 +100,23 @@ def latex_to_plain(text: str) -> str:
     return _replace_all(text)
 
 
+# A unit written after a value (a digit, a closing bracket, \\pi): "4\\pi \\text{ cm}^2", "9.8\\,\\mathrm{m/s^2}" (a
+# word of two letters or more, or one set off by a space); not a connective ("2 \\text{ or } 3") nor a word answer
+# ("is \\text{Sunday}").
+_UNIT_GROUP = re.compile(
+    r"(?:(?<=[\d})%])|(?<=\\pi))(?:\s|\\[,;!]|~)*\\(?:text|mathrm|mbox)\s*\{"
+    r"(?!\s*(?:or|and|to|if|for|when|where|with|else|otherwise)\b)"
+    r"(?:[\s~]+[A-Za-zµΩ°]|[A-Za-zµΩ°]{2}|[A-Za-zµΩ°]\s*[/·*])[^{}]{0,20}\}(?:\s*\^\s*(?:\{\s*-?\d\s*\}|-?\d))?"
+)
+
+
+def without_units(text: str) -> str:
+    """``text`` without the LaTeX units written after its values (``_UNIT_GROUP``): "4\\pi \\text{ cm}^2" -> "4\\pi".
+    For a free-text math answer and the step it is read from, on both sides alike (option texts keep theirs:
+    options and steps write units in too many ways for one side's markup to decide)."""
+    return _UNIT_GROUP.sub("", text) if "\\" in text else text
+
+
 def math_canonical(text: str) -> str:
     """One string per written value: LaTeX made plain, spaces and redundant parentheses dropped, lower case.
     ``\\frac{5}{2}``, ``5/2`` and ``\\( \\dfrac{5}{2} \\)`` all give ``5/2``; ``4\\pi`` and ``4 \\cdot \\pi`` give
@@ -194,17 +211,40 @@ def strip_latex_inline(text: str) -> str:
     return _LATEX_NOISE.sub(" ", text)
 
 
-_SYMBOLIC_TERM = re.compile(r"(?:-?\d[\d.,]*\s*(?:\\cdot|\\times|\*)?\s*)?(?:\\(?:pi|sqrt|infty)(?![a-z])|[π√∞])")
+# A symbolic term and the number it multiplies ("4\pi", "2 \sqrt{3}"); "3, \infty" lists two values, it is no term
+_SYMBOLIC_TERM = re.compile(
+    r"(?:-?\d(?:[\d.]|,(?=\d))*\s*(?:\\cdot|\\times|\*)?\s*)?(?:\\(?:pi|sqrt|infty)(?![a-z])|[π√∞])"
+)
 _PLAIN_NUMBER = re.compile(r"\d")
+
+
+# An interval or a tuple: "[3, \\infty)", "(1, -2)", "\\left(0, \\frac{1}{2}\\right]"; not a remark in
+# parentheses ("(see steps 1, 2)"): a word of three letters is no math.
+_BRACKETED = re.compile(r"(?:\\left)?[(\[](?![^()\[\]]*(?<![\\a-zA-Z])(?!inf)[a-zA-Z]{3})[^()\[\]]{0,40}?,"
+                        r"[^()\[\]]{1,40}?(?:\\right)?[)\]]")
+
+
+def is_bracketed(text: str) -> bool:
+    """Whether ``text`` is one interval or tuple ("(1, -2)", "[3, \\infty)")."""
+    return bool(_BRACKETED.fullmatch(text.strip().rstrip(".").rstrip()))
 
 
 def last_symbolic_value(step: str) -> str | None:
     """"... is $4\\pi$.": when a symbolic term comes after the step's last plain digit, the step ends on that
     term (canonical form), not on the number written in it."""
-    terms = list(_SYMBOLIC_TERM.finditer(step))
+    return _last_value(step, list(_SYMBOLIC_TERM.finditer(step)))
+
+
+def last_math_value(step: str) -> str | None:
+    """:func:`last_symbolic_value`, where an interval or a tuple ("... is $[3, \\infty)$.") counts as one value
+    too: for answers that are math expressions (a number's step keeps reading its numbers)."""
+    return _last_value(step, [*_SYMBOLIC_TERM.finditer(step), *_BRACKETED.finditer(step)])
+
+
+def _last_value(step: str, terms: list[re.Match[str]]) -> str | None:
     if not terms:
         return None
-    last = terms[-1]
+    last = max(terms, key=lambda term: (term.end(), -term.start()))  # an interval holds its symbols
     tail = step[last.end() :]
     if _PLAIN_NUMBER.search(re.sub(r"\{[^{}]*\}", "", tail)):  # a plain number after it: not the end
         return None
@@ -216,5 +256,6 @@ _CLAUSE_END = re.compile(r"[.;,]\s|[.;,]?\s*\\?\)\s*[.;,]?\s*$|\s(?=[a-z]{3,}\b)
 
 def math_value(text: str) -> str | None:
     """The expression at the start of ``text`` (up to the clause's end) in :func:`math_canonical` form."""
-    head = _CLAUSE_END.split(text.strip(), maxsplit=1)[0].strip()
+    bracketed = _BRACKETED.match(text.strip())  # "[3, \\infty)" is one value: no clause ends at its comma
+    head = bracketed.group(0) if bracketed else _CLAUSE_END.split(text.strip(), maxsplit=1)[0].strip()
     return math_canonical(head) or None

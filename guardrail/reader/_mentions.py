@@ -10,7 +10,7 @@ from .._types import AnswerType
 from ._numbers import format_number, number_strings_in, parse_number
 from ._options import letter_mention
 from ._polarity import EXPLICIT_POLARITY, statement_polarity
-from ._text import normalise_text
+from ._text import normalise_text, whole_word
 
 
 def _mentions_number(text: str, norm: str, options: dict[str, str]) -> bool:
@@ -25,7 +25,7 @@ def _mentions_choice(text: str, norm: str, options: dict[str, str]) -> bool:
     if number is not None:
         return _mentions_number(text, format_number(number), options)
     target = normalise_text(option_text)
-    return bool(target) and f" {target} " in f" {normalise_text(text)} "
+    return bool(target) and whole_word(target).search(normalise_text(text)) is not None
 
 
 def _mentions_yes_no(text: str, norm: str, options: dict[str, str]) -> bool:
@@ -33,8 +33,9 @@ def _mentions_yes_no(text: str, norm: str, options: dict[str, str]) -> bool:
 
 
 def mentions_text(text: str, norm: str, options: dict[str, str]) -> bool:
-    """Whether ``text`` names the normalised free-text answer as whole words."""
-    return f" {norm} " in f" {normalise_text(text)} "
+    """Whether ``text`` names the normalised free-text answer as whole words ("Canberra, not Sydney" and
+    "is **Canberra**" name Canberra: normalised text keeps commas and asterisks, so spaces mark no word ends)."""
+    return whole_word(norm).search(normalise_text(text)) is not None
 
 
 MATCHERS = {

@@ -31,9 +31,14 @@ _ANSWER_LETTER = re.compile(
 # be the article ("the answer is a function of ..."). "Option B" alone names an option (chains discuss them one
 # by one).
 _CHOSEN_LETTER = r"[(\[]?(?:([A-P])\b|([a-p])(?=[)\].:]|\s*$))[)\]]?"
+# "the answer is actually (C)", "the correct option is therefore B": an adverb between the cue and the letter
+_STANCE_ADVERB = (
+    r"(?:\s*,?\s*(?:actually|indeed|therefore|thus|hence|clearly|probably|likely|most\s+likely|definitely|"
+    r"certainly|then|now|still|instead)\b,?)?"
+)
 _LETTER_AFTER_CUE = re.compile(
-    r"(?i:\b(?:answer|solution)\s*(?:is|would\s+be|must\s+be|should\s+be|=|:)?"
-    r"|\b(?:correct|right|best)\s+(?:option|choice|one)\s*(?:is|would\s+be|must\s+be|=|:)?"
+    r"(?i:\b(?:answer|solution)\s*(?:is|would\s+be|must\s+be|should\s+be|=|:)?" + _STANCE_ADVERB +
+    r"|\b(?:correct|right|best)\s+(?:option|choice|one)\s*(?:is|would\s+be|must\s+be|=|:)?" + _STANCE_ADVERB +
     r"|\b(?:choose|select|pick|go\s+with)|\b(?:so|therefore|thus|hence)\b,?(?=\s*(?:option|choice)))"
     r"[\s*:]*(?i:(?:option|choice)[\s_*]*)?" + _CHOSEN_LETTER
 )
@@ -41,6 +46,8 @@ _LETTER_BEFORE_VERDICT = re.compile(
     r"(?:\(([A-P])\)|\b(?i:option|choice)[\s_]*\(?([A-P])\b\)?|\b([A-P])\b\)?)[\s*:]*"
     r"(?i:(?:is|seems|would\s+be|must\s+be|fits|matches)\s+(?:also\s+)?(?:the\s+)?(?:(?!not\b)\w+\s+)?"
     r"(?:correct|right|best|true|valid|answer)\b|fits\s+best)"
+    # a verdict under a condition is none: "B would be correct only if we wanted the second largest"
+    r"(?!,?\s+(?i:(?:only\s+)?(?:if|unless|when)|had|were)\b)"
 )
 # Without a cue, only upper-case "(B)", "B)" and "option B" name a letter: "(a)", "b)" and "(i)" label a question's
 # parts, and "P(A)" applies a function.
@@ -172,7 +179,9 @@ def _inside_parentheses(text: str, at: int) -> bool:
 # An explicit answer line anywhere in a step: "Answer: B", "**Answer:** 12", "Final answer: (B) 12", "\\boxed{12}",
 # "#### 12", "the answer is 12 m/s". What follows the cue is read as a whole answer (letter, "B) text" or an
 # option's text), so it settles the choice even when the option is written differently from the letter.
-_EXPLICIT_ANSWER = re.compile(r"(?:\banswer\s*(?:is|:|=)|####|\\boxed\s*\{)[\s:*]*(.{1,80}?)[\s*}$.]*$", re.IGNORECASE)
+_EXPLICIT_ANSWER = re.compile(
+    r"(?:\banswer\s*(?:is|:|=)" + _STANCE_ADVERB + r"|####|\\boxed\s*\{)[\s:*]*(.{1,80}?)[\s*}$.]*$", re.IGNORECASE
+)
 
 
 def explicit_choice(step: str, options: dict[str, str]) -> str | None:

@@ -27,7 +27,7 @@ NEGATION = re.compile(
 # seen" and "True to form" open with a determiner or an idiom, not a verdict.
 EXPLICIT_POLARITY = re.compile(
     r"(?:answer\s*(?:is|:)|^|[.:;!?]\s+|\bso,?\s+|therefore,?\s+|thus,?\s+)\**\s*(yes|no|true|false)\b"
-    r"(?=\**\s*(?:[,.;:!)]|$))",
+    r"(?=\**\s*(?:[,.;:!)\u2014\u2013]|\s-\s|$))",
     re.IGNORECASE,
 )
 _FINAL_POLARITY = re.compile(r"(?:\bis|\bwas|:)\s+\**\s*(yes|no|true|false)\b\**\s*[.!]?\s*$", re.IGNORECASE)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from ._latex import MATH_HINT, boxed_all, is_symbolic, math_canonical, strip_latex
+from ._latex import MATH_HINT, boxed_all, is_bracketed, is_symbolic, math_canonical, strip_latex
 
 
 _ARTICLES = re.compile(r"\b(?:the|a|an)\b")
@@ -25,7 +25,9 @@ _MATH_ANSWER_CHARS = 60  # a math answer ("\\frac{\\sqrt{3}}{2}", "4\\pi") is sh
 def normalise_text(text: str) -> str:
     """Text in one comparable form: a short math answer in :func:`math_canonical` form; other text case-folded,
     without an "answer is" prefix, punctuation or articles, and with spaces around operators dropped."""
-    if len(text) <= _MATH_ANSWER_CHARS and (MATH_HINT.search(text) or is_symbolic(text)):
+    if len(text) <= _MATH_ANSWER_CHARS and (
+        MATH_HINT.search(text) or is_symbolic(text) or is_bracketed(ANSWER_PREFIX.sub("", text))
+    ):
         boxed = boxed_all(text)
         return math_canonical(ANSWER_PREFIX.sub("", boxed[-1] if boxed else text))
     text = ANSWER_PREFIX.sub("", strip_latex(text)).casefold()
