@@ -11,8 +11,8 @@ import re
 
 from .._types import AnswerType
 from ._latex import (
-    boxed_all,
     is_symbolic,
+    last_boxed,
     last_math_value,
     last_symbolic_value,
     math_canonical,
@@ -107,13 +107,13 @@ def conclude_number(step: str, options: dict[str, str]) -> str | None:
     ("is 72."), then after the last "=", then a trailing symbolic value, then the last number."""
     with_numbers = [sentence for sentence in SENTENCE_SPLIT.split(step) if DIGIT.search(sentence)]
     step = with_numbers[-1] if with_numbers else step  # "... x = 2. The larger root is 3." ends on 3
-    boxed = boxed_all(step)
-    if boxed:
-        number = parse_number(boxed[-1])
+    boxed = last_boxed(step)
+    if boxed is not None:
+        number = parse_number(boxed)
         if number is not None:
             return format_number(number)
-        if is_symbolic(boxed[-1]):  # "\\boxed{4\\pi}" concludes 4pi, not the 4 written in it
-            return math_canonical(boxed[-1])
+        if is_symbolic(boxed):  # "\\boxed{4\\pi}" concludes 4pi, not the 4 written in it
+            return math_canonical(boxed)
     explicit = _ANSWER_NUMBER.search(step)
     if explicit:
         value = first_value(explicit.group(1).rsplit("=", 1)[-1])  # "answer is 10*6=60" -> 60
@@ -184,8 +184,8 @@ _ANSWER_TEXT = re.compile(r"answer\s*(?:is|:)\s*(.+?)\s*\.?\s*$", re.IGNORECASE)
 
 
 def _conclude_yes_no(step: str, options: dict[str, str]) -> str | None:
-    boxed = boxed_all(step)  # "\\boxed{\\text{No}}"
-    if boxed and (verdict := parse_yes_no(strip_latex(boxed[-1]))):
+    boxed = last_boxed(step)  # "\\boxed{\\text{No}}"
+    if boxed is not None and (verdict := parse_yes_no(strip_latex(boxed))):
         return verdict
     sentences = SENTENCE_SPLIT.split(step.strip())
     return statement_polarity(sentences[-1]) if sentences else None
@@ -193,9 +193,9 @@ def _conclude_yes_no(step: str, options: dict[str, str]) -> str | None:
 
 def _conclude_text(step: str, options: dict[str, str]) -> str | None:
     step = without_units(step)  # as the answer is read (normalise_answer)
-    boxed = boxed_all(step)
-    if boxed:
-        return normalise_text(boxed[-1]) or None
+    boxed = last_boxed(step)
+    if boxed is not None:
+        return normalise_text(boxed) or None
     explicit = _ANSWER_TEXT.search(step)
     if explicit:
         return normalise_text(explicit.group(1)) or None
@@ -214,9 +214,9 @@ def math_conclusion(step: str) -> str | None:
     """A math answer written as an expression: the right side of the last "=" of the step's last sentence
     with one ("... so \\( x = \\frac{5}{2} \\)." concludes 5/2)."""
     step = without_units(step)
-    boxed = boxed_all(step)
-    if boxed:
-        return math_canonical(boxed[-1])
+    boxed = last_boxed(step)
+    if boxed is not None:
+        return math_canonical(boxed)
     equals = max(step.rfind("="), step.rfind("\\approx"))
     if equals < 0:
         return last_math_value(step)

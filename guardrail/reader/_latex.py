@@ -34,6 +34,11 @@ _IMPLICIT_TIMES = re.compile(r"(?<=[\d)])\*(?=[a-z(])")
 _MAX_CHARS = 400  # an answer-sized expression; longer text is not a value
 
 
+# A brace group is read up to this length: a value's group is short, and an unclosed one ("\\boxed{" repeated) is
+# not scanned to the end of the text from every opening.
+_MAX_GROUP = 2000
+
+
 def _group(text: str, start: int) -> tuple[str, int] | None:
     """The brace group ``{...}`` opening at ``start`` (after spaces) and the index after it, or a single
     character argument (``\\frac12``, ``\\sqrt3``); None when nothing follows."""
@@ -43,15 +48,15 @@ def _group(text: str, start: int) -> tuple[str, int] | None:
         return None
     if text[start] != "{":
         return text[start], start + 1
-    depth = 0
-    for index in range(start, len(text)):
+    depth, end = 0, min(len(text), start + _MAX_GROUP)
+    for index in range(start, end):
         if text[index] == "{":
             depth += 1
         elif text[index] == "}":
             depth -= 1
             if depth == 0:
                 return text[start + 1 : index], index + 1
-    return text[start + 1 :], len(text)
+    return text[start + 1 : end], end
 
 
 def _replace_command(text: str, pattern: re.Pattern[str], arity: int, render) -> str:
@@ -165,14 +170,17 @@ _TIMES_BEFORE = re.compile(r"(?:\\times|\\cdot|[×*x·])\s*$")
 _MAX_POWER = 10**300  # number_strings_in reads at most 300 digits
 
 
-def boxed_all(text: str) -> list[str]:
-    """The contents of every ``\\boxed{...}``, nested braces included (``\\boxed{\\frac{\\sqrt{3}}{2}}``)."""
-    contents = []
-    for match in _BOXED.finditer(text):
-        found = _group(text, match.end())
-        if found is not None:
-            contents.append(found[0])
-    return contents
+def last_boxed(text: str) -> str | None:
+    """The content of the last ``\\boxed{...}`` opened in ``text``, nested braces included
+    (``\\boxed{\\frac{\\sqrt{3}}{2}}``; in ``\\boxed{\\boxed{7}}`` the inner one, 7); None without one. Only the
+    last opening is read: a text of many unclosed ones is scanned once, not once per opening."""
+    last = None
+    for last in _BOXED.finditer(text):
+        pass
+    if last is None:
+        return None
+    found = _group(text, last.end())
+    return found[0] if found is not None else None
 
 
 def _fraction(match: re.Match[str]) -> str:
@@ -194,9 +202,9 @@ def evaluate_powers(text: str) -> str:
 
 def strip_latex(text: str) -> str:
     """A short answer without its LaTeX: the last ``\\boxed{}``'s content, fractions as ``a/b``, markup dropped."""
-    boxed = boxed_all(text)
-    if boxed:
-        text = boxed[-1]
+    boxed = last_boxed(text)
+    if boxed is not None:
+        text = boxed
     text = _LATEX_FRAC.sub(_fraction, _MIXED_NUMBER.sub(r"\1 \2", evaluate_powers(text)))
     text = _LATEX_NOISE.sub(" ", text)
     return text.replace("$", " ").replace("{", "").replace("}", "")
@@ -211,9 +219,11 @@ def strip_latex_inline(text: str) -> str:
     return _LATEX_NOISE.sub(" ", text)
 
 
-# A symbolic term and the number it multiplies ("4\pi", "2 \sqrt{3}"); "3, \infty" lists two values, it is no term
+# A symbolic term and the number it multiplies ("4\pi", "2 \sqrt{3}"); "3, \infty" lists two values, it is no term.
+# The number starts a digit run and is at most 40 characters long: a long run of digits is read once, not once
+# from every digit (which took minutes on 50,000 digits).
 _SYMBOLIC_TERM = re.compile(
-    r"(?:-?\d(?:[\d.]|,(?=\d))*\s*(?:\\cdot|\\times|\*)?\s*)?(?:\\(?:pi|sqrt|infty)(?![a-z])|[π√∞])"
+    r"(?:(?<![\d.])-?\d(?:[\d.]|,(?=\d)){0,40}\s*(?:\\cdot|\\times|\*)?\s*)?(?:\\(?:pi|sqrt|infty)(?![a-z])|[π√∞])"
 )
 _PLAIN_NUMBER = re.compile(r"\d")
 

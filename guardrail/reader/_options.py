@@ -327,6 +327,7 @@ def option_by_text(step: str, options: dict[str, str]) -> str | None:
 
 
 _EQUALS = re.compile(r"(?<![<>!=])=(?!=)")
+_MAX_SIDE = 300
 
 
 def equated_option(step: str, options: dict[str, str]) -> str | None:
@@ -334,7 +335,10 @@ def equated_option(step: str, options: dict[str, str]) -> str | None:
     one option's text (compared in :func:`normalise_text` form); None otherwise. A worked line that ends on an
     option verbatim states it, whatever numbers the line holds besides ("3.691 x 10^-34" is no "10")."""
     line = step.strip().rsplit("\n", 1)[-1]
-    sides = {normalise_text(line[m.end() :].strip().rstrip(".").strip("$ ")) for m in _EQUALS.finditer(line)} - {""}
+    # only right sides short enough to be an option's text: normalising the rest of a long line after every "="
+    # would take time quadratic in its length
+    sides = {normalise_text(line[m.end() :].strip().rstrip(".").strip("$ "))
+             for m in _EQUALS.finditer(line) if len(line) - m.end() <= _MAX_SIDE} - {""}
     if not sides:  # most steps state no "= ...": skip normalising every option
         return None
     found = {letter for letter, text in options.items() if normalise_text(text) in sides}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from ._latex import MATH_HINT, boxed_all, is_bracketed, is_symbolic, math_canonical, strip_latex
+from ._latex import MATH_HINT, is_bracketed, is_symbolic, last_boxed, math_canonical, strip_latex
 
 
 _ARTICLES = re.compile(r"\b(?:the|a|an)\b")
@@ -28,8 +28,8 @@ def normalise_text(text: str) -> str:
     if len(text) <= _MATH_ANSWER_CHARS and (
         MATH_HINT.search(text) or is_symbolic(text) or is_bracketed(ANSWER_PREFIX.sub("", text))
     ):
-        boxed = boxed_all(text)
-        return math_canonical(ANSWER_PREFIX.sub("", boxed[-1] if boxed else text))
+        boxed = last_boxed(text)
+        return math_canonical(ANSWER_PREFIX.sub("", boxed if boxed is not None else text))
     text = ANSWER_PREFIX.sub("", strip_latex(text)).casefold()
     text = _ARTICLES.sub(" ", _PUNCT.sub(" ", text))
     text = _SPACE_OPS.sub(r"\1", " ".join(text.split()))

@@ -1,0 +1,30 @@
+"""The reader reads a rationale in time linear in its length, whatever a model writes.
+
+Each text below once took the reader time quadratic in its length: a run of 50,000 digits took over three
+minutes (a symbolic term's number was re-read from every digit), unclosed ``\\boxed{`` openings were scanned to
+the end of the text from every opening, and every "=" of a long line had the rest of the line normalised. At
+these sizes a quadratic reader takes half a minute or more per text; the reader now takes milliseconds. No time
+is asserted (speed belongs to ``benchmarks/``): a regression shows as a suite that stalls here.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from guardrail.reader import AnswerAnalysis, analyse
+
+LONG_TEXTS = {
+    "a run of digits": "5" * 20_000,
+    "decimals": "1.5" * 7_000,
+    "unclosed boxes": "\\boxed{" * 5_000,
+    "equals signs": "= " * 5_000 + "5",
+    "tuples": "(1, " * 5_000,
+    "units": "5\\text{ cm}" * 2_000,
+}
+QUESTIONS = [("Find x.", "(1, 2)"), ("Which? (A) 1 (B) 2", "B"), ("Is it even or odd?", "even"), ("Find x.", "72")]
+
+
+@pytest.mark.parametrize("text", LONG_TEXTS.values(), ids=LONG_TEXTS.keys())
+def test_long_pathological_rationales_are_read(text: str) -> None:
+    for question, answer in QUESTIONS:
+        assert isinstance(analyse(question, text, answer), AnswerAnalysis)
