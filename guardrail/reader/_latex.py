@@ -18,6 +18,9 @@ import re
 
 # A symbol that makes a value more than a plain number: "4\pi" is not 4, "\sqrt{3}" is not 3.
 SYMBOLIC = re.compile(r"\\(?:pi|sqrt|infty|log|ln|sin|cos|tan|theta|alpha|beta|gamma|omega|mu|sigma)(?![a-z])|[π√∞]")
+# The same written in plain text ("4pi", "pi/2", "sqrt(3)"): tested in values only (an answer, what follows
+# "answer is"), since in running text "sqrt(L)" is no value.
+_PLAIN_SYMBOLIC = re.compile(r"(?<![A-Za-z\\])(?:pi|sqrt(?=\s*[({\d]))(?![A-Za-z])")
 MATH_HINT = re.compile(r"\\[a-zA-Z]|[π√∞$]")
 
 _DELIMITERS = re.compile(r"\\[()\[\]]|\$+|\\left|\\right|\\displaystyle|\\[!,;:]|\\quad|\\qquad|~")
@@ -34,8 +37,8 @@ _IMPLICIT_TIMES = re.compile(r"(?<=[\d)])\*(?=[a-z(])")
 _MAX_CHARS = 400  # an answer-sized expression; longer text is not a value
 
 
-# A brace group is read up to this length: a value's group is short, and an unclosed one ("\\boxed{" repeated) is
-# not scanned to the end of the text from every opening.
+# A brace group is read up to this length: a value's group is short, and unclosed ones ("\\frac{" repeated in a
+# text given to latex_to_plain) are not each scanned to the end of the text.
 _MAX_GROUP = 2000
 
 
@@ -154,6 +157,11 @@ def is_symbolic(text: str) -> bool:
     return bool(SYMBOLIC.search(text))
 
 
+def is_symbolic_value(value: str) -> bool:
+    """:func:`is_symbolic` for a value, where plain-text symbols count too ("4pi" is no plain number 4)."""
+    return is_symbolic(value) or bool(_PLAIN_SYMBOLIC.search(value))
+
+
 # ---------------------------------------------------------------------------------- LaTeX read for numbers
 # Why a second, lighter pass: numbers in running text only need the markup around them gone; turning the
 # whole step into canonical math (``math_canonical``) would merge the numbers the reader has to tell apart.
@@ -266,6 +274,7 @@ _CLAUSE_END = re.compile(r"[.;,]\s|[.;,]?\s*\\?\)\s*[.;,]?\s*$|\s(?=[a-z]{3,}\b)
 
 def math_value(text: str) -> str | None:
     """The expression at the start of ``text`` (up to the clause's end) in :func:`math_canonical` form."""
-    bracketed = _BRACKETED.match(text.strip())  # "[3, \\infty)" is one value: no clause ends at its comma
-    head = bracketed.group(0) if bracketed else _CLAUSE_END.split(text.strip(), maxsplit=1)[0].strip()
+    text = text.strip()
+    bracketed = _BRACKETED.match(text)  # "[3, \\infty)" is one value: no clause ends at its comma
+    head = bracketed.group(0) if bracketed else _CLAUSE_END.split(text, maxsplit=1)[0].strip()
     return math_canonical(head) or None

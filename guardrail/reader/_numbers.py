@@ -10,7 +10,7 @@ import re
 from fractions import Fraction
 from functools import lru_cache
 
-from ._latex import is_symbolic, math_value, strip_latex, strip_latex_inline
+from ._latex import is_symbolic_value, math_value, strip_latex, strip_latex_inline
 from ._text import ANSWER_PREFIX
 
 
@@ -117,19 +117,10 @@ def words_to_digits(text: str) -> str:
     return _NUMBER_WORDS.sub(repl, text)
 
 
-# A symbol written in plain text ("4pi", "pi/2", "sqrt(3)"): a value holding one is no plain number either. Only
-# values are tested for it (an answer, what follows "answer is"): in running text "sqrt(L)" is not a value.
-_PLAIN_SYMBOLIC = re.compile(r"(?<![A-Za-z\\])(?:pi|sqrt(?=\s*[({\d]))(?![A-Za-z])")
-
-
-def _symbolic_value(text: str) -> bool:
-    return is_symbolic(text) or bool(_PLAIN_SYMBOLIC.search(text))
-
-
 def parse_number(answer: str) -> Fraction | None:
     """The number an answer string states ("$1,234.50", "18 dollars", "eighteen", "\\frac{1}{2}", "50%");
     None for a symbolic value ("4\\pi", "\\sqrt{3}", "4pi"), which is not the number written in it."""
-    if _symbolic_value(answer):
+    if is_symbolic_value(answer):
         return None
     text = ANSWER_PREFIX.sub("", strip_latex(answer)).strip().rstrip(".").strip()
     scientific = _SCIENTIFIC.match(text)
@@ -198,7 +189,7 @@ def number_strings_in(text: str) -> tuple[str, ...]:
 def first_value(text: str) -> str | None:
     """The value of the first number token in ``text`` (a written fraction counts as one value); a symbolic
     value ("4\\pi.", "\\sqrt{3} m", "4pi") as its canonical form, which no plain number equals."""
-    if _symbolic_value(text):
+    if is_symbolic_value(text):
         return math_value(text)
     whole = parse_number(text.strip().rstrip("."))
     if whole is not None:
