@@ -35,6 +35,20 @@ from guardrail.reader import analyse, math_canonical, parse_number
         ("The domain is [3, ∞).", "[3,\\infty)", True),
         ("So the vertex is (1, -2).", "(1, -2)", True),
         ("So the vertex is (1, -2).", "(-1, 2)", False),
+        ("So x lies in $(-\\infty, 2]$.", "(-inf, 2]", True),  # "inf" in plain text is infinity, not the 2
+        # digit groups: a thin space or a comma in LaTeX separates thousands
+        ("So the total is \\boxed{1\\,000}.", "1000", True),
+        ("So the total is \\boxed{1\\,000}.", "1", False),
+        ("So the total is $1{,}250{,}000$ units.", "1250000", True),
+        ("So the price is \\boxed{\\$1\\,250}.", "1250", True),
+        ("So the area is \\boxed{1,000\\pi}.", "1000\\pi", True),
+        # a mixed number is its whole value, not its whole part
+        ("So it takes \\boxed{2\\frac{1}{3}} hours.", "7/3", True),
+        ("So it takes \\boxed{2\\frac{1}{3}} hours.", "2", False),
+        ("The answer is 2 1/3 cups.", "\\frac{7}{3}", True),
+        # commas that group no thousands are no number: a set or list is not 12
+        ("So the solutions are \\{1, 2\\}.", "{1,2}", True),
+        ("So the solutions are \\{1, 2\\}.", "12", False),
     ],
 )
 def test_latex_values_are_read_as_written(rationale: str, answer: str, agrees: bool) -> None:

@@ -20,18 +20,19 @@ import re
 SYMBOLIC = re.compile(r"\\(?:pi|sqrt|infty|log|ln|sin|cos|tan|theta|alpha|beta|gamma|omega|mu|sigma)(?![a-z])|[π√∞]")
 # The same written in plain text ("4pi", "pi/2", "sqrt(3)"): tested in values only (an answer, what follows
 # "answer is"), since in running text "sqrt(L)" is no value.
-_PLAIN_SYMBOLIC = re.compile(r"(?<![A-Za-z\\])(?:pi|sqrt(?=\s*[({\d]))(?![A-Za-z])")
+_PLAIN_SYMBOLIC = re.compile(r"(?<![A-Za-z\\])(?:pi|inf(?:inity)?|sqrt(?=\s*[({\d]))(?![A-Za-z])")
 MATH_HINT = re.compile(r"\\[a-zA-Z]|[π√∞$]")
 
-_DELIMITERS = re.compile(r"\\[()\[\]]|\$+|\\left|\\right|\\displaystyle|\\[!,;:]|\\quad|\\qquad|~")
+_DELIMITERS = re.compile(r"\\\$|\\[()\[\]]|\$+|\\left|\\right|\\displaystyle|\\[!,;:]|\\quad|\\qquad|~")
 _WRAPPERS = ("\\text", "\\mathrm", "\\mathbf", "\\textbf", "\\operatorname", "\\mbox", "\\boxed")
 _FRAC = re.compile(r"\\[dt]?frac(?![a-z])")
 _SQRT = re.compile(r"\\sqrt(?![a-z])")
 _SYMBOLS = (
     ("\\pi", "pi"), ("π", "pi"), ("\\infty", "inf"), ("∞", "inf"), ("\\cdot", "*"), ("\\times", "*"),
     ("×", "*"), ("·", "*"), ("\\%", "%"), ("^\\circ", ""), ("^{\\circ}", ""), ("°", ""), ("√", "sqrt"),
-    ("\\le", "<="), ("\\ge", ">="), ("\\neq", "!="),
+    ("\\le", "<="), ("\\ge", ">="), ("\\neq", "!="), ("\\{", "{"), ("\\}", "}"),
 )
+_GROUPED_NUMBER = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?![\d,])")
 _REDUNDANT_PARENS = re.compile(r"\(([\w.]+)\)")
 _IMPLICIT_TIMES = re.compile(r"(?<=[\d)])\*(?=[a-z(])")
 _MAX_CHARS = 400  # an answer-sized expression; longer text is not a value
@@ -130,6 +131,8 @@ def math_canonical(text: str) -> str:
     ``\\frac{5}{2}``, ``5/2`` and ``\\( \\dfrac{5}{2} \\)`` all give ``5/2``; ``4\\pi`` and ``4 \\cdot \\pi`` give
     ``4pi``; ``\\sqrt{3}`` gives ``sqrt3``."""
     text = latex_to_plain(text[:_MAX_CHARS]).replace("{", "(").replace("}", ")")
+    if not is_bracketed(text):  # "1,000\\pi" is 1000pi; in "(1,000)" the comma may part two values
+        text = _GROUPED_NUMBER.sub(lambda number: number.group(0).replace(",", ""), text)
     text = "".join(text.split()).casefold().rstrip(".")
     for _ in range(4):  # "((5))/((2))" needs more than one pass
         simpler = _REDUNDANT_PARENS.sub(r"\1", text)
@@ -168,7 +171,9 @@ def is_symbolic_value(value: str) -> bool:
 
 # \frac{1}{2}, and the brace-less \frac12 (one digit per argument, as TeX reads it)
 _LATEX_FRAC = re.compile(r"\\[dt]?frac\s*(?:\{\s*(-?[\d.,]+)\s*\}|(\d))\s*(?:\{\s*(-?[\d.,]+)\s*\}|(\d))")
-_LATEX_NOISE = re.compile(r"\\(?:left|right|!|,|;|quad|displaystyle|text|mathrm|textbf|mbox|\(|\)|\[|\])|\\\s")
+_LATEX_NOISE = re.compile(r"\\(?:\$|left|right|!|,|;|quad|displaystyle|text|mathrm|textbf|mbox|\(|\)|\[|\])|\\\s")
+# A thin space (or "{,}") between digit groups is a thousands separator: "1\\,000" is 1,000, not 1 and 000.
+_GROUP_SPACE = re.compile(r"(?<=\d)(?:\\[,;: ]|~|\{,\})(?=\d{3}(?!\d))")
 _MIXED_NUMBER = re.compile(r"(\d)\s*(\\[dt]?frac)")  # 10\frac{1}{12} is 10 + 1/12, not 101/12
 _BOXED = re.compile(r"\\boxed\s*(?=\{)")
 # An integer power written out: 2^{10}, 3^2. Not 10^5 after a multiplication sign (scientific notation is read
@@ -213,7 +218,7 @@ def strip_latex(text: str) -> str:
     boxed = last_boxed(text)
     if boxed is not None:
         text = boxed
-    text = _LATEX_FRAC.sub(_fraction, _MIXED_NUMBER.sub(r"\1 \2", evaluate_powers(text)))
+    text = _LATEX_FRAC.sub(_fraction, _MIXED_NUMBER.sub(r"\1 \2", evaluate_powers(_GROUP_SPACE.sub(",", text))))
     text = _LATEX_NOISE.sub(" ", text)
     return text.replace("$", " ").replace("{", "").replace("}", "")
 
@@ -221,9 +226,9 @@ def strip_latex(text: str) -> str:
 def strip_latex_inline(text: str) -> str:
     """Running text with fractions as ``a/b`` and spacing markup dropped; braces and ``$`` are kept."""
     text = evaluate_powers(text)
-    if "\\" not in text:
+    if "\\" not in text and "{,}" not in text:
         return text
-    text = _LATEX_FRAC.sub(_fraction, _MIXED_NUMBER.sub(r"\1 \2", text))
+    text = _LATEX_FRAC.sub(_fraction, _MIXED_NUMBER.sub(r"\1 \2", _GROUP_SPACE.sub(",", text)))
     return _LATEX_NOISE.sub(" ", text)
 
 

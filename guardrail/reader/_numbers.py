@@ -71,8 +71,14 @@ def number_words(n: int) -> str | None:
     return None
 
 
+# Thousands commas group three digits: "1,250" is 1250, while "1,2" (a set, a list, a decimal comma) is no number.
+_GROUPED = re.compile(r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+
+
 def fraction(text: str) -> Fraction | None:
     """``text`` (thousands commas allowed) as an exact fraction; None when it is no number."""
+    if "," in text and not all(_GROUPED.fullmatch(part) for part in text.split("/") if "," in part):
+        return None
     try:
         return Fraction(text.replace(",", ""))
     except (ValueError, ZeroDivisionError):
@@ -129,6 +135,10 @@ def parse_number(answer: str) -> Fraction | None:
         exponent = int((scientific.group(2) or scientific.group(3)).replace("−", "-"))
         return mantissa * Fraction(10) ** exponent if mantissa is not None and abs(exponent) <= 300 else None
     text = _VAR_PREFIX.sub("", words_to_digits(text)).replace("−", "-").strip()
+    mixed = _WHOLE_AND_FRACTION.match(text)
+    if mixed and int(mixed.group(3)) < int(mixed.group(4)):  # "2 1/3" (and "2\frac{1}{3}") is 7/3
+        whole, part = int(mixed.group(2)), Fraction(int(mixed.group(3)), int(mixed.group(4)))
+        return -(whole + part) if mixed.group(1) == "-" else whole + part
     match = _UNIT_TAIL.match(text)
     if not match or not DIGIT.search(match.group(1)):
         return _sole_number(text)
@@ -141,6 +151,8 @@ _SCIENTIFIC = re.compile(
     r"\s*(?:[a-zA-Z°/%][\w/^ .-]{0,30})?$"
 )
 _SHORT_ANSWER_WORDS = 12
+# A whole number and a proper fraction, then at most a unit: "2 1/3", "-1 1/2 cups"
+_WHOLE_AND_FRACTION = re.compile(r"^([-+]?)(\d{1,12})\s+(\d{1,12})/(\d{1,12})\s*(?:[a-zA-Z%][\w .]{0,30})?$")
 
 
 def _sole_number(text: str) -> Fraction | None:
