@@ -15,6 +15,8 @@ from guardrail.reader import (
     format_number,
     normalise_answer,
     number_strings_in,
+    option_value,
+    parse_number,
     parse_options,
     rejected_letters,
     words_to_digits,
@@ -604,3 +606,34 @@ def test_sentence_final_number_starts_no_list_item() -> None:
     assert steps == ["He has 5 apples and she has 3.", "So together they have 8."]
     listed = [s.text for s in split_steps("1. Add 5 and 3. 2. So the total is 8.")]
     assert listed == ["1. Add 5 and 3.", "2. So the total is 8."]
+
+
+@pytest.mark.parametrize(
+    ("question", "rationale", "conclusion"),
+    [
+        # an option that is an expression or a phrase with a number is read by its words, not by its number
+        ("Which expression?\nA) 25 + (25+ m)\nB) 25 + m\nC) m + 25m\nD) m - 25", "So we have 25 + m.", "B"),
+        ("Which function?\nA. Cost = 1200 + X\nB. Cost = 1500 + 1.5 X\nC. Cost = 1200 + 1.5 X",
+         "So the linear cost function is Cost = 1200 + 1.5 X.", "C"),
+        ("What happens to the atomic number?\nA: reduces by 1\nB: increases by 3\nC: increases by 1",
+         "When an element ejects a beta particle, its atomic number increases by 1.", "C"),
+        # an option that is a number with a unit keeps its number ("4 N/kg", "9.8 m/s^2")
+        ("Which value?\nA. 10 N/kg  B. 4 N/kg  C. 2 N/kg", "So g on Mars = 4 N/kg.", "B"),
+        ("Which value?\nA) 4.9 m/s^2\nB) 9.8 m/s^2\nC) 19.6 m/s^2", "So the acceleration is 9.8 m/s^2.", "B"),
+    ],
+)
+def test_options_are_read_by_value_only_when_they_are_values(question: str, rationale: str, conclusion: str) -> None:
+    assert analyse(question, rationale, "A").conclusion == conclusion
+
+
+def test_a_value_two_options_hold_names_neither() -> None:
+    question = "Which speed?\n(A) 25 m/s, upward\n(B) 25 m/s, downward\n(C) 35 m/s, upward"
+    analysis = analyse(question, "So the speed 3 s later is 25 m/s.", "B")
+    assert analysis.conclusion is None and analysis.agrees is None  # not the last option holding 25
+
+
+def test_option_value_is_the_number_an_option_is() -> None:
+    assert option_value("$1,200") == 1200 and option_value("3 years") == 3 and option_value("ten thousand") == 10000
+    assert option_value("4 N/kg") == 4 and option_value("2.4 x 10^5 m/s") == 240000
+    assert option_value("25 + m") is None and option_value("increases by 1") is None
+    assert parse_number("She needs $5 more.") == 5  # an answer sentence still states its one number

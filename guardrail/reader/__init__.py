@@ -37,7 +37,15 @@ from ._analysis import AnswerAnalysis, Position, analyse, detect_answer_type, no
 from ._candidates import Candidates, answer_candidates
 from ._conclusion import option_by_content
 from ._latex import is_symbolic, latex_to_plain, math_canonical
-from ._numbers import format_number, number_strings_in, number_words, numbers_in, parse_number, words_to_digits
+from ._numbers import (
+    format_number,
+    number_strings_in,
+    number_words,
+    numbers_in,
+    option_value,
+    parse_number,
+    words_to_digits,
+)
 from ._options import AMBIGUOUS, parse_choice, parse_options, rejected_letters
 from ._polarity import parse_yes_no, statement_polarity
 from ._steps import split_steps
@@ -56,6 +64,7 @@ __all__ = [
     "number_strings_in",
     "number_words",
     "numbers_in",
+    "option_value",
     "parse_number",
     "words_to_digits",
     # options

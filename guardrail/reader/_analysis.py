@@ -19,7 +19,7 @@ from .._types import AnswerType
 from ._conclusion import find_conclusion, label_conclusion, looks_math, math_conclusion
 from ._latex import without_units
 from ._mentions import MATCHERS
-from ._numbers import format_number, fraction, number_strings_in, parse_number
+from ._numbers import format_number, fraction, number_strings_in, option_value, parse_number
 from ._options import parse_choice, parse_options, question_body
 from ._polarity import parse_yes_no, statement_verdict, verdict_as_answer
 from ._steps import split_steps
@@ -79,8 +79,19 @@ def normalise_answer(question: str, answer: str, answer_type: AnswerType | None 
     return normalise_text(without_units(answer))  # "4\\pi \\text{ cm}^2" is the value 4pi
 
 
+# A long run of white space reads as a short one. Patterns that allow spaces on both sides of an optional word try
+# every way of splitting a run between them: a run of 50,000 spaces took minutes. A run with line breaks keeps up
+# to two, so steps split as before.
+_LONG_SPACE = re.compile(r"\s{33,}")
+
+
+def _squeeze(text: str) -> str:
+    return _LONG_SPACE.sub(lambda run: "\n" * min(2, run.group(0).count("\n")) or " ", text)
+
+
 def analyse(question: str, rationale: str, answer: str) -> AnswerAnalysis:
     """What string analysis can establish about the triple (see :class:`AnswerAnalysis`)."""
+    question, rationale, answer = _squeeze(question), _squeeze(rationale), _squeeze(answer)
     answer_type = detect_answer_type(question, answer)
     norm = normalise_answer(question, answer, answer_type)
     steps = [_STEP_NUMBER.sub("", s.text, count=1) for s in split_steps(rationale)]
@@ -125,7 +136,7 @@ def _derived(
         return None
     value = fraction(conclusion) if answer_type is AnswerType.NUMERIC else None
     if answer_type is AnswerType.CHOICE and conclusion in options:
-        value = parse_number(options[conclusion])
+        value = option_value(options[conclusion])
     if value is None:
         return None
     return derives_conclusion([number_strings_in(step) for step in steps], step_index, format_number(value))

@@ -21,7 +21,7 @@ from ._latex import (
     without_units,
 )
 from ._mentions import mentions_text
-from ._numbers import DIGIT, first_value, format_number, number_strings_in, parse_number
+from ._numbers import DIGIT, first_value, format_number, number_strings_in, option_value, parse_number
 from ._options import (
     AMBIGUOUS,
     REJECTION_CUE,
@@ -41,7 +41,8 @@ from ._text import CONCLUSION_CUE, SENTENCE_SPLIT, label_set, normalise_text, wh
 # A closing remark in parentheses is an aside, not the conclusion: "(2,500 would be millimetres, not cm.)"
 # (A LaTeX "\\( x = 2 \\)" is math, not an aside: a backslash before the parenthesis rules it out.)
 _ASIDE = re.compile(r"^\s*(?<!\\)\((?=(?:[^()]*\s){2})[^()]*(?:\([^()]*\)[^()]*)*(?<!\\)\)[.!]?\s*$")
-_TRAILING_ASIDE = re.compile(r"\s*(?<!\\)\((?=(?:[^()]*\s){2})[^()]*(?<!\\)\)[.!]?\s*$")
+# (It starts where a run of spaces starts: tried from every space of a long run, it took time quadratic in the run.)
+_TRAILING_ASIDE = re.compile(r"(?<!\s)\s*(?<!\\)\((?=(?:[^()]*\s){2})[^()]*(?<!\\)\)[.!]?\s*$")
 
 
 # A rejected value: a letter, number or quote after any rejection cue; a word only where it is set against another
@@ -98,7 +99,7 @@ _ANSWER_NUMBER = re.compile(r"answer\s*(?:is|:|=)[\s:*]*(.{1,40})", re.IGNORECAS
 
 _END_CLAUSE = re.compile(
     r"(?:\bis|\bare|\bequals|=|\bbe|\bget|\bgives)\s*\$?\s*(-?[\d.,/]*\d|\\[dt]?frac\s*\{[^{}]*\}\s*\{[^{}]*\})"
-    r"\s*\$?\s*%?\s*(?:[a-zA-Z]+\s*){0,3}[.!]?\s*$"
+    r"\s*\$?\s*%?\s*(?:[a-zA-Z]+(?:\^\{?-?\d\}?)?\s*(?:[/·*]\s*)?){0,3}[.!]?\s*$"  # units: "m/s^2", "kg·m^{-3}"
 )
 
 
@@ -172,7 +173,11 @@ def _conclude_text_option(
 
 def option_by_content(step: str, options: dict[str, str]) -> str | None:
     """Map the value / text the step ends on back to the option holding it."""
-    by_number = {format_number(n): letter for letter, text in options.items() if (n := parse_number(text)) is not None}
+    by_number: dict[str, str] = {}
+    for letter, text in options.items():
+        if (number := option_value(text)) is not None:
+            value = format_number(number)
+            by_number[value] = AMBIGUOUS if value in by_number else letter  # "1 m" and "1 km" both hold 1
     if by_number:
         # only the step's numeric conclusion ("= 11050") names an option; reading any other number of the step
         # that matches one named the chain's own option in 63 of 150 MMLU-Pro chains without their closing

@@ -234,9 +234,10 @@ def strip_latex_inline(text: str) -> str:
 
 # A symbolic term and the number it multiplies ("4\pi", "2 \sqrt{3}"); "3, \infty" lists two values, it is no term.
 # The number starts a digit run and is at most 40 characters long: a long run of digits is read once, not once
-# from every digit (which took minutes on 50,000 digits).
+# from every digit (which took minutes on 50,000 digits). The spaces around a product sign are read by one pattern
+# each side: two that could share a run of spaces would try every way of splitting it.
 _SYMBOLIC_TERM = re.compile(
-    r"(?:(?<![\d.])-?\d(?:[\d.]|,(?=\d)){0,40}\s*(?:\\cdot|\\times|\*)?\s*)?(?:\\(?:pi|sqrt|infty)(?![a-z])|[π√∞])"
+    r"(?:(?<![\d.])-?\d(?:[\d.]|,(?=\d)){0,40}\s*(?:(?:\\cdot|\\times|\*)\s*)?)?(?:\\(?:pi|sqrt|infty)(?![a-z])|[π√∞])"
 )
 _PLAIN_NUMBER = re.compile(r"\d")
 

@@ -7,7 +7,7 @@ already states it (a hint the rationale may copy without deriving).
 from __future__ import annotations
 
 from .._types import AnswerType
-from ._numbers import format_number, number_strings_in, parse_number
+from ._numbers import format_number, number_strings_in, option_value
 from ._options import letter_mention
 from ._polarity import EXPLICIT_POLARITY, statement_polarity
 from ._text import normalise_text, whole_word
@@ -21,7 +21,7 @@ def _mentions_choice(text: str, norm: str, options: dict[str, str]) -> bool:
     if letter_mention(norm).search(text):
         return True
     option_text = options.get(norm, "")
-    number = parse_number(option_text)
+    number = option_value(option_text)
     if number is not None:
         return _mentions_number(text, format_number(number), options)
     target = normalise_text(option_text)

@@ -58,7 +58,10 @@ NUMBER = re.compile(r"(?<![\w.])(-)?((?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\d+)
 
 _WRITTEN_FRACTION = re.compile(r"\d\s*/\s*\d|\\frac")
 _VAR_PREFIX = re.compile(r"^\s*[a-z]\s*=\s*", re.IGNORECASE)
-_UNIT_TAIL = re.compile(r"^([-+]?[\d.,/]+)\s*(%|percent|[a-z][a-z .]{0,30})?$", re.IGNORECASE)
+# A number, then at most a unit: "18 dollars", "50%", "4 N/kg", "9.8 m/s^2", "2 kg·m^{-3}" (no second number)
+_UNIT_TAIL = re.compile(
+    r"^([-+]?[\d.,/]+)\s*(%|percent|[a-zµΩ°](?:[a-zµΩ°/ .·*-]|\^\{?-?\d{1,2}\}?){0,30})?$", re.IGNORECASE
+)
 
 
 def number_words(n: int) -> str | None:
@@ -124,8 +127,19 @@ def words_to_digits(text: str) -> str:
 
 
 def parse_number(answer: str) -> Fraction | None:
-    """The number an answer string states ("$1,234.50", "18 dollars", "eighteen", "\\frac{1}{2}", "50%");
-    None for a symbolic value ("4\\pi", "\\sqrt{3}", "4pi"), which is not the number written in it."""
+    """The number an answer string states ("$1,234.50", "18 dollars", "eighteen", "\\frac{1}{2}", "50%", "She needs
+    $5 more."); None for a symbolic value ("4\\pi", "\\sqrt{3}", "4pi"), which is not the number written in it."""
+    return _parse_number(answer, sentence=True)
+
+
+def option_value(text: str) -> Fraction | None:
+    """The number an option *is* ("12", "$1,200", "3 years", "2.4 x 10^5 m/s"); None for an option that is words or an
+    expression with a number in it ("increases by 1", "25 + m", "Cost = 1200 + X"): such an option is told apart
+    from its neighbours by its words, and a chain's number names none of them."""
+    return _parse_number(text, sentence=False)
+
+
+def _parse_number(answer: str, sentence: bool) -> Fraction | None:
     if is_symbolic_value(answer):
         return None
     text = ANSWER_PREFIX.sub("", strip_latex(answer)).strip().rstrip(".").strip()
@@ -141,7 +155,7 @@ def parse_number(answer: str) -> Fraction | None:
         return -(whole + part) if mixed.group(1) == "-" else whole + part
     match = _UNIT_TAIL.match(text)
     if not match or not DIGIT.search(match.group(1)):
-        return _sole_number(text)
+        return _sole_number(text) if sentence else None
     return fraction(match.group(1).rstrip(".,"))
 
 

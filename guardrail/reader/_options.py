@@ -8,7 +8,7 @@ import re
 from functools import lru_cache
 
 from ._latex import strip_latex
-from ._numbers import parse_number
+from ._numbers import option_value, parse_number
 from ._text import ALTERNATIVES, FUNCTION_WORDS, normalise_text, whole_word
 
 # ------------------------------------------------------------------------------------- option lists
@@ -102,7 +102,7 @@ def parse_choice(answer: str, options: dict[str, str]) -> str | None:
     for letter, text in options.items():
         if norm and norm == normalise_text(text):
             return letter
-        if number is not None and parse_number(text) == number:
+        if number is not None and option_value(text) == number:
             return letter
     return None
 
@@ -280,7 +280,7 @@ def closing_rejections(steps: list[str]) -> tuple[list[frozenset[str]], int]:
 
 def text_options(options: dict[str, str]) -> bool:
     """Whether every option is words, not a number (then the option is read from its text)."""
-    return bool(options) and all(parse_number(text) is None for text in options.values())
+    return bool(options) and all(option_value(text) is None for text in options.values())
 
 
 _CUE_BEFORE = re.compile(
