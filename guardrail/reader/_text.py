@@ -22,12 +22,17 @@ ANSWER_PREFIX = re.compile(r"^\s*(?:the\s+)?(?:final\s+)?answer\s*(?:is|:)\s*", 
 _MATH_ANSWER_CHARS = 60  # a math answer ("\\frac{\\sqrt{3}}{2}", "4\\pi") is short; longer text stays words
 
 
+# A word of prose (three letters or more, not a LaTeX command nor a function name): "We have $25 + m$." is a
+# sentence, and in math form its words would run together ("wehave25+m") so no option text is found in it.
+_PROSE_WORD = re.compile(r"(?<![\\A-Za-z])(?!(?:sqrt|inf|sin|cos|tan|log|exp|mod|max|min)(?![A-Za-z]))[A-Za-z]{3,}")
+
+
 def normalise_text(text: str) -> str:
     """Text in one comparable form: a short math answer in :func:`math_canonical` form; other text case-folded,
     without an "answer is" prefix, punctuation or articles, and with spaces around operators dropped."""
     if len(text) <= _MATH_ANSWER_CHARS and (
         MATH_HINT.search(text) or is_symbolic(text) or is_bracketed(ANSWER_PREFIX.sub("", text))
-    ):
+    ) and not _PROSE_WORD.search(ANSWER_PREFIX.sub("", text)):
         boxed = last_boxed(text)
         return math_canonical(ANSWER_PREFIX.sub("", boxed if boxed is not None else text))
     text = ANSWER_PREFIX.sub("", strip_latex(text)).casefold()
