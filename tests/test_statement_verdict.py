@@ -61,3 +61,17 @@ def test_the_statement_is_matched_in_word_order() -> None:
     question = "True or false: the mouse is not bigger than the cow."
     assert statement_verdict(question, ["The cow is bigger than the mouse."]) is None  # the same words, swapped
     assert statement_verdict(question, ["The mouse is bigger than the cow."]) == "false"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Is the following statement true, false, or unknown? Polly is dull.",
+        "Based on the premises, is the conclusion true, false, or uncertain? Polly is dull.",
+        "Is it true or unknown? Polly is dull.",
+    ],
+)
+def test_three_way_statement_questions_are_read(question: str) -> None:
+    rationale = "Polly is a tumpus. Every tumpus is dull."
+    assert analyse(question, rationale, "True").agrees is True
+    assert analyse(question, rationale, "False").agrees is False

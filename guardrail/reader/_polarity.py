@@ -60,9 +60,10 @@ def statement_polarity(sentence: str) -> str | None:
     return None
 
 
-# "Is the following statement true or false? Max is not sour." / "True or false: ..." / "..., or unknown? S"
+# "Is the following statement true or false? Max is not sour." / "True or false: ..." / "true, false, or unknown? S"
 _STATEMENT = re.compile(
-    r"\b(?:true|correct)\s*(?:,\s*false\s*,?)?\s*or\s+(?:false|incorrect|not)(?:\s*,?\s*or\s+(?:unknown|uncertain))?"
+    r"\b(?:true|correct)\s*(?:,\s*false\s*,?)?\s*or\s+(?:false|incorrect|not|unknown|uncertain)"
+    r"(?:\s*,?\s*or\s+(?:unknown|uncertain))?"
     r"\s*[?:.]\s*(?P<statement>[^\n?]{3,300})",
     re.IGNORECASE,
 )
