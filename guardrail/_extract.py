@@ -18,8 +18,8 @@ Text is tried in this order; the first shape that matches wins:
 
 1. ``<think>...</think>`` (also ``<thinking>``, ``<reasoning>``; a lone ``</think>`` as R1-style templates emit)
 2. a JSON object with reasoning/rationale/explanation and answer/final_answer fields (bare, or in a ```json fence)
-3. answer markers, strongest first: ``\\boxed{...}`` (nested braces), ``#### N``, "Final answer:",
-   "the best answer is: (X)", a line starting "Answer:", "The answer is". The last occurrence of the
+3. answer markers, strongest first: ``<answer>...</answer>``, ``\\boxed{...}`` (nested braces), ``#### N``,
+   "Final answer:", "the best answer is: (X)", a line starting "Answer:" (or "Ans:", "Answer - "), "The answer is". The last occurrence of the
    strongest marker is the answer; the text before it is the rationale (the lead-in "so the answer is"
    is dropped, so the rationale never ends by restating the answer it is checked against).
 
@@ -427,7 +427,8 @@ _MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("best_answer", re.compile(r"\bthe\s+(?:best|correct)\s+answer\s+is\s*[:：]?[ \t]*(?P<ans>[^\n]+)", re.IGNORECASE)),
     (
         "answer_label",
-        re.compile(r"^[ \t*#>-]*answer\**[ \t]*[:：]\**[ \t]*(?P<ans>[^\n]+)", re.IGNORECASE | re.MULTILINE),
+        re.compile(r"^[ \t*#>-]*(?:answer|ans)\**[ \t]*(?:[:：]|[-–—](?=[ \t]))\**[ \t]*(?P<ans>[^\n]+)",
+                   re.IGNORECASE | re.MULTILINE),
     ),
     ("answer_is", re.compile(r"\bthe\s+answer\s+is\s*[:：]?[ \t]*(?P<ans>[^\n]+)", re.IGNORECASE)),
 )
@@ -438,7 +439,21 @@ _LEAD_IN = re.compile(
 )
 
 
+# "<answer>C</answer>", as templates of reasoning-tuned open models ask for (after "</think>" or on its own); an
+# unclosed tag runs to the end of the text.
+_ANSWER_TAG = re.compile(r"<answer>(?P<ans>.*?)(?:</answer>|\Z)", re.DOTALL | re.IGNORECASE)
+
+
 def _from_markers(text: str) -> Extraction | None:
+    tagged = None
+    for tagged in _ANSWER_TAG.finditer(text):  # noqa: B007 - keeps the last match
+        pass
+    if tagged is not None:
+        content = tagged.group("ans")
+        inner = _from_markers(content) if "<answer>" not in content.lower() else None  # "<answer>\boxed{5}</answer>"
+        answer = inner.answer if inner and inner.answer else _clean_answer(content)
+        if answer:
+            return _split_at(text, tagged.start(), tagged.end(), answer, "answer_tag")
     boxed = _last_boxed(text)
     if boxed:
         start, end, content = boxed

@@ -75,6 +75,30 @@ def test_answer_only_inside_thinking():
     assert found.answer == "7"
 
 
+@pytest.mark.parametrize(
+    ("output", "rationale", "answer"),
+    [
+        # the answer tags of reasoning-tuned open models' templates, after </think> or on their own
+        ("<think>18 is the largest.</think>\n<answer>C</answer>", "18 is the largest.", "C"),
+        ("<think>18 is the largest.</think>\n<answer>\nC\n</answer>", "18 is the largest.", "C"),
+        ("18 is the largest.\n<answer>C</answer>", "18 is the largest.", "C"),
+        ("x = 5, so\n<answer>The final answer is \\boxed{5}.</answer>", "x = 5", "5"),  # a marker inside the tag
+        ("<answer>B</answer>\nBecause 18 > 15.", "Because 18 > 15.", "B"),  # answer first, reasoning after
+        # answer labels with a dash or abbreviated
+        ("18 is the largest.\nAnswer - C", "18 is the largest.", "C"),
+        ("18 is the largest.\nAns: C", "18 is the largest.", "C"),
+    ],
+)
+def test_answer_tags_and_short_labels(output, rationale, answer):
+    found = extract(output)
+    assert (found.rationale, found.answer) == (rationale, answer)
+
+
+def test_a_dash_inside_a_line_is_no_answer_label():
+    assert extract("Step - 1: compute the sum.").answer is None
+    assert extract("18 is the largest.\n<answer>").answer is None  # an empty tag names nothing
+
+
 def _block(kind, **fields):
     return SimpleNamespace(type=kind, **fields)
 

@@ -637,3 +637,11 @@ def test_option_value_is_the_number_an_option_is() -> None:
     assert option_value("4 N/kg") == 4 and option_value("2.4 x 10^5 m/s") == 240000
     assert option_value("25 + m") is None and option_value("increases by 1") is None
     assert parse_number("She needs $5 more.") == 5  # an answer sentence still states its one number
+
+
+@pytest.mark.parametrize("closing", ["<answer>C</answer>", "<answer>\n(C) 18\n</answer>", "Answer - C", "Ans: C"])
+def test_answer_tags_and_short_answer_labels_state_the_choice(closing: str) -> None:
+    question = "Which value is largest?\nA) 12\nB) 15\nC) 18\nD) 20"
+    rationale = f"Considering each option in turn.\n{closing}"
+    assert analyse(question, rationale, "C").agrees is True
+    assert analyse(question, rationale, "B").agrees is False

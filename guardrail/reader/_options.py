@@ -177,10 +177,13 @@ def _inside_parentheses(text: str, at: int) -> bool:
 
 
 # An explicit answer line anywhere in a step: "Answer: B", "**Answer:** 12", "Final answer: (B) 12", "\\boxed{12}",
-# "#### 12", "the answer is 12 m/s". What follows the cue is read as a whole answer (letter, "B) text" or an
-# option's text), so it settles the choice even when the option is written differently from the letter.
+# "#### 12", "the answer is 12 m/s", "Answer - B", "Ans: B", "<answer>B</answer>". What follows the cue is read as a
+# whole answer (letter, "B) text" or an option's text), so it settles the choice even when the option is written
+# differently from the letter.
 _EXPLICIT_ANSWER = re.compile(
-    r"(?:\banswer\s*(?:is|:|=)" + _STANCE_ADVERB + r"|####|\\boxed\s*\{)[\s:*]*(.{1,80}?)[\s*}$.]*$", re.IGNORECASE
+    r"(?:\banswer\s*(?:is|:|=|[-–—](?=\s))" + _STANCE_ADVERB + r"|\bans\s*:|####|\\boxed\s*\{|<answer>)[\s:*]*(.{1,80}?)"
+    r"(?:\s*</answer>)?[\s*}$.]*$",
+    re.IGNORECASE,
 )
 
 
