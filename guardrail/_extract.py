@@ -19,9 +19,10 @@ Text is tried in this order; the first shape that matches wins:
 1. ``<think>...</think>`` (also ``<thinking>``, ``<reasoning>``; a lone ``</think>`` as R1-style templates emit)
 2. a JSON object with reasoning/rationale/explanation and answer/final_answer fields (bare, or in a ```json fence)
 3. answer markers, strongest first: ``<answer>...</answer>``, ``\\boxed{...}`` (nested braces), ``#### N``,
-   "Final answer:", "the best answer is: (X)", a line starting "Answer:" (or "Ans:", "Answer - "), "The answer is". The last occurrence of the
-   strongest marker is the answer; the text before it is the rationale (the lead-in "so the answer is"
-   is dropped, so the rationale never ends by restating the answer it is checked against).
+   "Final answer:", "the best answer is: (X)", a line starting "Answer:" (or "Ans:", "Answer - "), "The answer
+   is". The last occurrence of the strongest marker is the answer; the text before it is the rationale (the
+   lead-in "so the answer is" is dropped, so the rationale never ends by restating the answer it is checked
+   against).
 
 No recognisable answer gives ``Extraction(answer=None, format="none")``; it is not an error. Unusable input
 (not text, not UTF-8, NUL bytes, empty, over ``max_chars``, a NaN or infinite number as the answer) raises

@@ -32,7 +32,9 @@ _SYMBOLS = (
     ("×", "*"), ("·", "*"), ("\\%", "%"), ("^\\circ", ""), ("^{\\circ}", ""), ("°", ""), ("√", "sqrt"),
     ("\\le", "<="), ("\\ge", ">="), ("\\neq", "!="), ("\\{", "{"), ("\\}", "}"),
 )
-_GROUPED_NUMBER = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?![\d,])")
+# Digits in groups of three parted by commas ("1,250,000"): the one rule for thousands separators.
+DIGIT_GROUPS = r"\d{1,3}(?:,\d{3})+"
+_GROUPED_NUMBER = re.compile(rf"(?<![\d.,]){DIGIT_GROUPS}(?![\d,])")
 _REDUNDANT_PARENS = re.compile(r"\(([\w.]+)\)")
 _IMPLICIT_TIMES = re.compile(r"(?<=[\d)])\*(?=[a-z(])")
 _MAX_CHARS = 400  # an answer-sized expression; longer text is not a value

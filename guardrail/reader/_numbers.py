@@ -10,7 +10,7 @@ import re
 from fractions import Fraction
 from functools import lru_cache
 
-from ._latex import is_symbolic_value, math_value, strip_latex, strip_latex_inline
+from ._latex import DIGIT_GROUPS, is_symbolic_value, math_value, strip_latex, strip_latex_inline
 from ._text import ANSWER_PREFIX
 
 
@@ -53,7 +53,7 @@ _NUMBER_WORDS = re.compile(
 # A number token: optional sign, digits with thousands separators, decimals, an optional "/denominator"
 # written without spaces (a fraction like 3/4; "48 / 2" is left as two numbers).
 # A unit glued to the number ("2km", "5kg", "3rd") is allowed after it; a letter before it ("x2") is not.
-NUMBER = re.compile(r"(?<![\w.])(-)?((?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\d+)(?:/(\d+(?:\.\d+)?))?(?![\d_])")
+NUMBER = re.compile(rf"(?<![\w.])(-)?((?:{DIGIT_GROUPS}|\d+)(?:\.\d+)?|\.\d+)(?:/(\d+(?:\.\d+)?))?(?![\d_])")
 
 
 _WRITTEN_FRACTION = re.compile(r"\d\s*/\s*\d|\\frac")
@@ -75,7 +75,7 @@ def number_words(n: int) -> str | None:
 
 
 # Thousands commas group three digits: "1,250" is 1250, while "1,2" (a set, a list, a decimal comma) is no number.
-_GROUPED = re.compile(r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+_GROUPED = re.compile(rf"[-+]?{DIGIT_GROUPS}(?:\.\d+)?")
 
 
 def fraction(text: str) -> Fraction | None:
