@@ -239,7 +239,8 @@ def strip_latex_inline(text: str) -> str:
 # from every digit (which took minutes on 50,000 digits). The spaces around a product sign are read by one pattern
 # each side: two that could share a run of spaces would try every way of splitting it.
 _SYMBOLIC_TERM = re.compile(
-    r"(?:(?<![\d.])-?\d(?:[\d.]|,(?=\d)){0,40}\s*(?:(?:\\cdot|\\times|\*)\s*)?)?(?:\\(?:pi|sqrt|infty)(?![a-z])|[π√∞])"
+    r"(?:(?<![\d.])-?\d(?:[\d.]|,(?=\d)){0,40}\s*(?:(?:\\cdot|\\times|\*)\s*)?)?"
+    r"(?:\\(?:pi|sqrt|infty)(?![a-z])|[π√∞])"
 )
 _PLAIN_NUMBER = re.compile(r"\d")
 

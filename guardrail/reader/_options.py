@@ -181,8 +181,8 @@ def _inside_parentheses(text: str, at: int) -> bool:
 # whole answer (letter, "B) text" or an option's text), so it settles the choice even when the option is written
 # differently from the letter.
 _EXPLICIT_ANSWER = re.compile(
-    r"(?:\banswer\s*(?:is|:|=|[-–—](?=\s))" + _STANCE_ADVERB + r"|\bans\s*:|####|\\boxed\s*\{|<answer>)[\s:*]*(.{1,80}?)"
-    r"(?:\s*</answer>)?[\s*}$.]*$",
+    r"(?:\banswer\s*(?:is|:|=|[-–—](?=\s))" + _STANCE_ADVERB
+    + r"|\bans\s*:|####|\\boxed\s*\{|<answer>)[\s:*]*(.{1,80}?)(?:\s*</answer>)?[\s*}$.]*$",
     re.IGNORECASE,
 )
 
