@@ -202,6 +202,11 @@ def _fraction(match: re.Match[str]) -> str:
     return f"{match.group(1) or match.group(2)}/{match.group(3) or match.group(4)}"
 
 
+def _fractions_as_division(text: str) -> str:
+    """``\\frac{3}{4}`` as ``3/4``, a mixed number's whole part set apart (``10\\frac{1}{12}`` -> ``10 1/12``)."""
+    return _LATEX_FRAC.sub(_fraction, _MIXED_NUMBER.sub(r"\1 \2", text))
+
+
 def _power(match: re.Match[str]) -> str:
     base, exponent = int(match.group(1)), int(match.group(2) or match.group(3))
     if base == 10 and _TIMES_BEFORE.search(match.string[: match.start()]):
@@ -220,7 +225,7 @@ def strip_latex(text: str) -> str:
     boxed = last_boxed(text)
     if boxed is not None:
         text = boxed
-    text = _LATEX_FRAC.sub(_fraction, _MIXED_NUMBER.sub(r"\1 \2", evaluate_powers(_GROUP_SPACE.sub(",", text))))
+    text = _fractions_as_division(evaluate_powers(_GROUP_SPACE.sub(",", text)))
     text = _LATEX_NOISE.sub(" ", text)
     return text.replace("$", " ").replace("{", "").replace("}", "")
 
@@ -230,7 +235,7 @@ def strip_latex_inline(text: str) -> str:
     text = evaluate_powers(text)
     if "\\" not in text and "{,}" not in text:
         return text
-    text = _LATEX_FRAC.sub(_fraction, _MIXED_NUMBER.sub(r"\1 \2", _GROUP_SPACE.sub(",", text)))
+    text = _fractions_as_division(_GROUP_SPACE.sub(",", text))
     return _LATEX_NOISE.sub(" ", text)
 
 

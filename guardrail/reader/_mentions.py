@@ -25,7 +25,7 @@ def _mentions_choice(text: str, norm: str, options: dict[str, str]) -> bool:
     if number is not None:
         return _mentions_number(text, format_number(number), options)
     target = normalise_text(option_text)
-    return bool(target) and whole_word(target).search(normalise_text(text)) is not None
+    return bool(target) and mentions_text(text, target, options)
 
 
 def _mentions_yes_no(text: str, norm: str, options: dict[str, str]) -> bool:

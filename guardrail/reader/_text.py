@@ -30,11 +30,11 @@ _PROSE_WORD = re.compile(r"(?<![\\A-Za-z])(?!(?:sqrt|inf|sin|cos|tan|log|exp|mod
 def normalise_text(text: str) -> str:
     """Text in one comparable form: a short math answer in :func:`math_canonical` form; other text case-folded,
     without an "answer is" prefix, punctuation or articles, and with spaces around operators dropped."""
-    if len(text) <= _MATH_ANSWER_CHARS and (
-        MATH_HINT.search(text) or is_symbolic(text) or is_bracketed(ANSWER_PREFIX.sub("", text))
-    ) and not _PROSE_WORD.search(ANSWER_PREFIX.sub("", text)):
-        boxed = last_boxed(text)
-        return math_canonical(ANSWER_PREFIX.sub("", boxed if boxed is not None else text))
+    if len(text) <= _MATH_ANSWER_CHARS:
+        value = ANSWER_PREFIX.sub("", text)
+        if (MATH_HINT.search(text) or is_symbolic(text) or is_bracketed(value)) and not _PROSE_WORD.search(value):
+            boxed = last_boxed(text)
+            return math_canonical(ANSWER_PREFIX.sub("", boxed) if boxed is not None else value)
     text = ANSWER_PREFIX.sub("", strip_latex(text)).casefold()
     text = _ARTICLES.sub(" ", _PUNCT.sub(" ", text))
     text = _SPACE_OPS.sub(r"\1", " ".join(text.split()))
