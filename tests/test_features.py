@@ -410,6 +410,44 @@ def test_eliminated_options_are_not_the_conclusion(question: str, rationale: str
     assert analyse(question, rationale, "A").conclusion == conclusion
 
 
+@pytest.mark.parametrize(
+    ("question", "rationale"),
+    [
+        # the last steps weigh word options one by one, by letter: the option words named last are discussion
+        ("Why is helium unreactive?\nA: it is light\nB: it is a gas\nC: its outer shell is full\nD: it is rare",
+         "Step 1: Choice C: helium has two electrons, filling its first shell.\nStep 2: Choice D: it is rare on "
+         "Earth, but rarity does not explain reactivity.\nStep 3: Choice C explains the lack of reactions best."),
+        ("Which organ pumps blood?\n(A) lung (B) heart (C) liver",
+         "In choice (A), gas exchange happens in the alveoli.\nIn choice (B), the organ contracts rhythmically.\n"
+         "In choice (C), the liver stores glycogen, which may or may not matter here."),
+        # a step names one letter while its value is another option's, even as a comparison
+        (TIMES, "We compare the products.\nChoice (B) is 48, which is too large; 6 x 7 gives 42."),
+        (TIMES, "So the product is 42, smaller than in (B)."),
+    ],
+)
+def test_option_content_against_a_named_letter_is_no_conclusion(question: str, rationale: str) -> None:
+    analysis = analyse(question, rationale, "(A)")
+    assert analysis.conclusion is None and analysis.agrees is None
+
+
+@pytest.mark.parametrize(
+    ("question", "rationale", "conclusion"),
+    [
+        # the letter a step names is the option its words or value conclude: it stands
+        ("Which gas is inert?\nA: oxygen\nB: nitrogen\nC: helium\nD: chlorine",
+         "Noble gases have full shells.\nSo the gas is helium, choice C.", "C"),
+        (TIMES, "6 x 7 = 42.\nSo (A) 42.", "A"),
+        # no letter named: the option's words or value conclude as before
+        ("Which gas is inert?\nA: oxygen\nB: nitrogen\nC: helium\nD: chlorine",
+         "Noble gases have full shells.\nSo the gas is helium.", "C"),
+        (TIMES, "6 x 7 = 42.", "A"),
+    ],
+)
+def test_option_content_that_agrees_with_the_named_letter_concludes(question: str, rationale: str,
+                                                                    conclusion: str) -> None:
+    assert analyse(question, rationale, "(B)").conclusion == conclusion
+
+
 TEN = "Pick one. " + " ".join(f"({letter}) {value}" for letter, value in zip("ABCDEFGHIJ", range(11, 21), strict=True))
 
 
@@ -450,8 +488,6 @@ def test_letters_and_numbers_that_name_no_option_are_no_conclusion(rationale: st
         ("The answer is (B).\nBut 15 is larger.\nSo the answer is actually (E).", "E"),
         ("The correct option is therefore C.", "C"),
         ("The answer is, indeed, D.", "D"),
-        # a letter only named is no choice: the step's own result names the option
-        ("So the load is 15 N, larger than in (B).", "E"),
         # a cue in an earlier step still concludes: the explanation follows the answer
         ("The answer is (E).\nThis is because 15 is 3 x 5.", "E"),
         ("The power is 19 W.\nThis is less than the rated power.", "I"),

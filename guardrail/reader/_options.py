@@ -126,6 +126,14 @@ def letter_mention(letter: str) -> re.Pattern[str]:
     )
 
 
+def named_letters(step: str, options: dict[str, str]) -> frozenset[str]:
+    """The option letters ``step`` names, chosen or not: "(B)", "B)", "option B", "Choice_B" (not the "P)" that
+    closes "P(W | P)")."""
+    return frozenset(x for m in _LETTER_WITHOUT_CUE.finditer(step)
+                     if (x := next(g for g in m.groups() if g)) in options
+                     and (not m.group(2) or not _inside_parentheses(step, m.start())))
+
+
 def settled_letter(step: str, options: dict[str, str]) -> str | None:
     """The option letter a step settles on: the last one chosen (``_LETTER_AFTER_CUE``,
     ``_LETTER_BEFORE_VERDICT``), or a bare letter that ends the step after a cue or is the whole step ("So, B.",
@@ -135,12 +143,11 @@ def settled_letter(step: str, options: dict[str, str]) -> str | None:
     too weak for a confident verdict. Our own rows rarely have them: the reads of 86 of 89k choice rows
     change. A step that names several letters without choosing one settles on none of them: :data:`AMBIGUOUS`
     (stop looking further back); one named letter leaves the step to its other readings (its result, the
-    option's words)."""
+    option's words), which stand only if they name that letter (``_agreeing`` in ``_conclusion``)."""
     cued = cued_letter(step, options)
     if cued:
         return cued
-    named = {x for m in _LETTER_WITHOUT_CUE.finditer(step) if (x := next(g for g in m.groups() if g)) in options
-             and (not m.group(2) or not _inside_parentheses(step, m.start()))}
+    named = named_letters(step, options)
     if len(named) > 1:
         return AMBIGUOUS
     bare = _BARE_LETTER_END.search(step)
