@@ -431,6 +431,26 @@ def test_option_content_against_a_named_letter_is_no_conclusion(question: str, r
 
 
 @pytest.mark.parametrize(
+    ("question", "rationale", "letter"),
+    [
+        # "not a valid choice" rejects no option "a": the verdict against D stays a verdict against D
+        ("Which is prime?\nA: 4\nB: 6\nC: 9\nD: 7",
+         "Step 1: Choice_D: 7 has a factor besides 1 and itself, we assume.\n"
+         "Step 2: So, Choice_D is not a valid choice.",
+         "D"),
+        # a heading that sets out to weigh an option, and a letter measured against, choose nothing
+        ("Which is prime?\nA: 4\nB: 6\nC: 9\nD: 7", "Four, six and nine have factors.\nStep 5: Analyze Choice D", "D"),
+        ("Which is prime?\nA: 4\nB: 6\nC: 9\nD: 7", "Seven seems more likely than choice A.", "A"),
+        ("Which is divisible by 11?\nA: 2x + y\nB: x - y\nC: 9x + 4y\nD: 4x - 9y",
+         "We multiply 3x + 7y by 3.\nStep 4: Analyzing Choice D (4x - 9y)", "D"),
+    ],
+)
+def test_letters_rejected_weighed_or_compared_are_no_choice(question: str, rationale: str, letter: str) -> None:
+    analysis = analyse(question, rationale, letter)
+    assert analysis.conclusion != letter and analysis.agrees is not True
+
+
+@pytest.mark.parametrize(
     ("question", "rationale", "conclusion"),
     [
         # the letter a step names is the option its words or value conclude: it stands

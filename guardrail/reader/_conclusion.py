@@ -34,6 +34,7 @@ from ._options import (
     option_by_text,
     settled_letter,
     text_options,
+    weighed_letters,
 )
 from ._polarity import parse_yes_no, statement_polarity
 from ._text import CONCLUSION_CUE, SENTENCE_SPLIT, label_set, normalise_text, whole_word
@@ -48,9 +49,10 @@ _TRAILING_ASIDE = re.compile(r"(?<!\s)\s*(?<!\\)\((?=(?:[^()]*\s){2})[^()]*(?<!\
 
 # A rejected value: a letter, number or quote after any rejection cue; a word only where it is set against another
 # value ("Na, not S", "but not oxygen", "rather than iron"). After a verb, "not" negates a predicate, and dropping
-# the word would turn "choice D is not correct" into "choice D is correct".
+# the word would turn "choice D is not correct" into "choice D is correct". A bare letter is upper case: "not a
+# valid choice" rejects no option "a" (dropping it turned "So, choice D is not a valid choice" into a choice of D).
 _REJECTED = re.compile(
-    REJECTION_CUE + r"(?:\([A-Pa-p]\)|[A-P]\b\)?|\$?-?[\d.,/]*\d%?|'[^']{1,20}')"
+    REJECTION_CUE + r"(?:\([A-Pa-p]\)|(?-i:[A-P])\b\)?|\$?-?[\d.,/]*\d%?|'[^']{1,20}')"
     r"|(?:,\s*|\b(?:but|and)\s+)not\s+\w+|\b(?:rather\s+than|instead\s+of)\s+(?:the\s+)?\w+",
     re.IGNORECASE,
 )
@@ -141,17 +143,19 @@ def conclude_number(step: str, options: dict[str, str]) -> str | None:
 
 def _conclude_choice(step: str, options: dict[str, str]) -> str | None:
     return (explicit_choice(step, options) or settled_letter(step, options) or equated_option(step, options)
-            or _agreeing(option_by_content(step, options), named_letters(step, options)))
+            or _agreeing(option_by_content(step, options), named_letters(step, options), weighed_letters(step)))
 
 
-def _agreeing(value: str | None, named: frozenset[str]) -> str | None:
+def _agreeing(value: str | None, named: frozenset[str], weighed: frozenset[str]) -> str | None:
     """``value`` read from an option's words or number, unless the steps it was read from name another option's
     letter ("Choice (B) is 48, which is too large; 6 x 7 gives 42"): chains that weigh the options one by one
     restate what they discuss, and a letter named against the words read leaves no conclusion (:data:`AMBIGUOUS`:
     nor is an earlier step's). On the suite's Mr-Ben chains without their closing (counted in aggregate), such
     reads were wrong 19 times in 38; on our own rows, 6 reads of 187,774 change. (Sparing a letter named as
     a comparison, "15 N, larger than in (B)", changed no own read and turned 2 of these back into wrong reads.)"""
-    return value if not named or value in (None, AMBIGUOUS) or {value} == named else AMBIGUOUS
+    if value in (None, AMBIGUOUS) or not named:
+        return value
+    return value if {value} == named and value not in weighed else AMBIGUOUS
 
 
 def _conclude_choice_cued(step: str, options: dict[str, str]) -> str | None:
@@ -179,7 +183,8 @@ def _conclude_text_option(
     if equated is not None:
         return window[0], equated
     value = option_by_text("\n".join(steps[window[-1] : window[0] + 1]), remaining)
-    value = _agreeing(value, frozenset().union(*(named_letters(steps[index], remaining) for index in window)))
+    value = _agreeing(value, frozenset().union(*(named_letters(steps[index], remaining) for index in window)),
+                      frozenset().union(*(weighed_letters(steps[index]) for index in window)))
     return window[0], (None if value == AMBIGUOUS else value)
 
 

@@ -134,6 +134,22 @@ def named_letters(step: str, options: dict[str, str]) -> frozenset[str]:
                      and (not m.group(2) or not _inside_parentheses(step, m.start())))
 
 
+# A letter a step sets out to weigh ("Analyzing Choice D (4x - 9y)", "Step 5: Examine option B") or measures
+# against ("more relevant than choice A") is named, not chosen. On the suite's Mr-Ben chains without their closing
+# (counted in aggregate), reading such letters or their options' words as the choice was right 9 times in 14; no
+# read of our own rows changes.
+_WEIGHED_LETTER = re.compile(
+    r"\b(?i:than|analy[sz](?:e|es|ing)|examin(?:e|es|ing)|evaluat(?:e|es|ing)|consider(?:s|ing)?|"
+    r"look(?:s|ing)?\s+at|check(?:s|ing)?|assess(?:es|ing)?|review(?:s|ing)?)\s+(?i:the\s+)?"
+    r"(?:(?i:option|choice)[\s_]*)?\(?([A-P])\b"
+)
+
+
+def weighed_letters(step: str) -> frozenset[str]:
+    """The option letters ``step`` sets out to weigh or measures against (``_WEIGHED_LETTER``)."""
+    return frozenset(m.group(1) for m in _WEIGHED_LETTER.finditer(step))
+
+
 def settled_letter(step: str, options: dict[str, str]) -> str | None:
     """The option letter a step settles on: the last one chosen (``_LETTER_AFTER_CUE``,
     ``_LETTER_BEFORE_VERDICT``), or a bare letter that ends the step after a cue or is the whole step ("So, B.",
@@ -151,7 +167,7 @@ def settled_letter(step: str, options: dict[str, str]) -> str | None:
     if len(named) > 1:
         return AMBIGUOUS
     bare = _BARE_LETTER_END.search(step)
-    return bare.group(1) if bare and bare.group(1) in options else None
+    return bare.group(1) if bare and bare.group(1) in options and bare.group(1) not in weighed_letters(step) else None
 
 
 # What a sentence goes on to say of the letter a cue introduced: "Therefore, choice D is incorrect", "So option B
