@@ -1,5 +1,5 @@
 """``verifier-train pipeline``: rebuild a verifier from the repo in one command (``--recipe``, default
-``verifier_training/configs/recipe_v6.json``: the shipped model's).
+``verifier_training/configs/recipe_v7.json``: the shipped model's).
 
 A recipe names the stages' configs and output folders; the pipeline runs ``data``, ``perturb``, ``train``,
 ``export``, ``semantic`` (optional: the second local tier, fitted on the dev split) and ``evaluate`` through
@@ -11,12 +11,12 @@ redoes that stage and every later one.
 
 Recipe (JSON)::
 
-    {"data": {"config": "...data_v8.json", "out": "runs/base8"},
-     "perturb": {"config": "...perturb.json", "out": "runs/perturbed8"},
-     "train": {"config": "...train_v6.json"},
-     "export": {"out": "runs/export_v6", "name": "rg-minilm-l2", "version": "0.12.0"},
+    {"data": {"config": "...data_v8.json", "out": "runs/base9"},
+     "perturb": {"config": "...perturb.json", "out": "runs/perturbed9"},
+     "train": {"config": "...train_v7.json"},
+     "export": {"out": "runs/export_v7", "name": "rg-minilm-l2", "version": "0.13.0"},
      "semantic": {},
-     "evaluate": {"report": "runs/export_v6_report.json", "also": {"challenge": "...challenge.jsonl"}}}
+     "evaluate": {"report": "runs/export_v7_report.json", "also": {"challenge": "...challenge.jsonl"}}}
 
 The train config's ``train_path`` / ``dev_path`` must point into the perturb stage's ``out`` (checked).
 """
@@ -36,7 +36,7 @@ STAGES = ("data", "perturb", "train", "export", "semantic", "evaluate")
 OPTIONAL_STAGES = ("semantic",)  # a recipe without it builds a first-tier-only model
 # The shipped model's recipe: what `verifier-train pipeline` runs when no --recipe is given. Its paths are relative
 # to the clone's root, so run it from there.
-DEFAULT_RECIPE = Path("verifier_training") / "configs" / "recipe_v6.json"
+DEFAULT_RECIPE = Path("verifier_training") / "configs" / "recipe_v7.json"
 
 
 @dataclass(frozen=True)
