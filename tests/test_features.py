@@ -538,6 +538,8 @@ def test_a_letter_said_not_to_be_correct_is_not_chosen() -> None:
         "Thus, choice C does not satisfy the equation.",
         "Therefore, choice A and choice B are also incorrect, as shown.",
         "So choice D is not entirely correct.",
+        "Thus, Choice C can be eliminated.",
+        "Hence option (B) is ruled out.",
     ],
 )
 def test_a_cue_that_opens_a_verdict_against_its_letter_chooses_nothing(step: str) -> None:
