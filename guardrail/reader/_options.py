@@ -171,15 +171,16 @@ def settled_letter(step: str, options: dict[str, str]) -> str | None:
 
 
 # What a sentence goes on to say of the letter a cue introduced: "Therefore, choice D is incorrect", "So option B
-# cannot be true", "Thus, choice C does not satisfy the equation", "Thus, choice C can be eliminated". The cue then opens a verdict against the option,
-# not a choice of it (on the suite's Mr-Ben chains without their closing, such reads were the chain's own option 4
-# times in 17, counted in aggregate).
+# cannot be true", "Thus, choice C does not satisfy the equation", "Thus, choice C can be eliminated". The cue then
+# opens a verdict against the option, not a choice of it (on the suite's Mr-Ben chains without their closing, such
+# reads were the chain's own option 4 times in 17, counted in aggregate).
 _PREDICATE_AGAINST = re.compile(
     r"[\s*)\]]*(?:and\s+(?:option|choice)[\s_]*\(?[A-P]\)?\s+)?(?:also\s+)?"
     r"(?:(?:cannot|can't|won't|isn't|aren't|doesn't|don't)\b"
     r"|(?:is|are|was|were|does|do|did|can|could|would|will|should|seems?|must)\b"
     r"(?:(?!\b(?:that|which|who|because|since)\b)[^.;:!?,\n]){0,60}?"
-    r"\b(?:not|never|incorrect|wrong|false|invalid|impossible|unlikely|eliminated|ruled\s+out|excluded|discarded)\b)",
+    r"\b(?:not|never|incorrect|wrong|false|invalid|impossible|unlikely"
+    r"|eliminated|ruled\s+out|excluded|discarded)\b)",
     re.IGNORECASE,
 )
 
