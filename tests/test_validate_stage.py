@@ -49,3 +49,14 @@ def test_missing_suite_is_a_clean_error(tmp_path, capsys):
     code = main(["validate", "--model", str(tmp_path), "--suite", str(tmp_path / "nope"), "--out",
                  str(tmp_path / "v.json")])
     assert code == 1 and "no validation suite" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("data_version", "shown"),
+    [("v8", "v8 (`configs/data_v8.json`)"), ("v9", "v9"), ("", "v5 (`configs/data_v5.json`)")],
+)
+def test_the_card_names_a_data_config_only_where_one_has_that_name(data_version, shown):
+    # data v9 is data_v8.json's sources read by a later reader: no config is called data_v9.json
+    from verifier_training.evaluate.model_card import _data_version
+
+    assert _data_version({"data_version": data_version}) == shown

@@ -49,10 +49,15 @@ def _pruning(model: dict[str, Any]) -> str:
     return "; " + ", ".join(parts) if parts else ""
 
 
+_CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+
+
 def _data_version(config: dict) -> str:
-    """ "v6 (`configs/data_v6.json`)" from the training config's ``data_version`` ("v5" when not recorded)."""
+    """ "v6 (`configs/data_v6.json`)" from the training config's ``data_version`` ("v5" when not recorded); the
+    version alone when no data config has its name (data v9 is data_v8.json's sources read by a later reader)."""
     version = config.get("data_version") or "v5"
-    return f"{version} (`configs/data_{version}.json`)"
+    name = f"data_{version}.json"
+    return f"{version} (`configs/{name}`)" if (_CONFIGS / name).is_file() else version
 
 
 def _quantisation(report: dict[str, Any]) -> str:
@@ -186,7 +191,8 @@ def render_model_card(report: dict[str, Any], config: dict[str, Any]) -> str:
         f"- Training config: lr {config.get('lr')}, head lr {config.get('head_lr')}, batch {config.get('batch_size')},",
         f"  warm-up {config.get('warmup_steps')} steps, max {config.get('max_steps')} steps, seed {config.get('seed')}",
         "  (full config in `train_config.json` and the manifest).",
-        *([f"- Note: {config['extra']['note']}."] if (config.get("extra") or {}).get("note") else []),
+        *([f"- Note in the training config (written when it was trained): {config['extra']['note']}."]
+          if (config.get("extra") or {}).get("note") else []),
         "",
         "## Data and labels",
         "",
