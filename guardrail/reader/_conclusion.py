@@ -143,18 +143,22 @@ def conclude_number(step: str, options: dict[str, str]) -> str | None:
 
 def _conclude_choice(step: str, options: dict[str, str]) -> str | None:
     return (explicit_choice(step, options) or settled_letter(step, options) or equated_option(step, options)
-            or _agreeing(option_by_content(step, options), named_letters(step, options), weighed_letters(step)))
+            or _agreeing(option_by_content(step, options), [step], options))
 
 
-def _agreeing(value: str | None, named: frozenset[str], weighed: frozenset[str]) -> str | None:
+def _agreeing(value: str | None, steps: list[str], options: dict[str, str]) -> str | None:
     """``value`` read from an option's words or number, unless the steps it was read from name another option's
     letter ("Choice (B) is 48, which is too large; 6 x 7 gives 42"): chains that weigh the options one by one
     restate what they discuss, and a letter named against the words read leaves no conclusion (:data:`AMBIGUOUS`:
     nor is an earlier step's). On the suite's Mr-Ben chains without their closing (counted in aggregate), such
     reads were wrong 19 times in 38; on our own rows, 6 reads of 187,774 change. (Sparing a letter named as
     a comparison, "15 N, larger than in (B)", changed no own read and turned 2 of these back into wrong reads.)"""
-    if value in (None, AMBIGUOUS) or not named:
+    if value in (None, AMBIGUOUS):  # most steps read nothing: their letters are not looked for
         return value
+    named = frozenset().union(*(named_letters(step, options) for step in steps))
+    if not named:
+        return value
+    weighed = frozenset().union(*(weighed_letters(step) for step in steps))
     return value if {value} == named and value not in weighed else AMBIGUOUS
 
 
@@ -183,8 +187,7 @@ def _conclude_text_option(
     if equated is not None:
         return window[0], equated
     value = option_by_text("\n".join(steps[window[-1] : window[0] + 1]), remaining)
-    value = _agreeing(value, frozenset().union(*(named_letters(steps[index], remaining) for index in window)),
-                      frozenset().union(*(weighed_letters(steps[index]) for index in window)))
+    value = _agreeing(value, [steps[index] for index in window], remaining)
     return window[0], (None if value == AMBIGUOUS else value)
 
 
