@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from guardrail.reader import analyse, math_canonical, parse_number
+from guardrail.reader._lists import listed_values
 
 
 @pytest.mark.parametrize(
@@ -77,3 +78,45 @@ def test_free_text_math_answers_compare_without_their_units() -> None:
     assert analyse("Find the area.", "So it is \\boxed{2 \\text{ or } 3}.", "2").agrees is not True  # a connective
     word = analyse("Which day?", "So the answer is \\text{Sunday}.", "\\text{Sunday}")  # a word answer, not a unit
     assert word.conclusion == "sunday" and word.agrees is True
+
+
+@pytest.mark.parametrize(
+    ("rationale", "answer", "agrees"),
+    [
+        # an answer listing values is a set: any order, any separator, with or without "x ="
+        ("Factoring, (x-3)(x+2) = 0, so x = 3 or x = -2.", "3, -2", True),
+        ("Factoring, (x-3)(x+2) = 0, so x = 3 or x = -2.", "-2,3", True),
+        ("Factoring, (x-3)(x+2) = 0, so x = 3 or x = -2.", "x = -2 or x = 3", True),
+        ("Factoring, (x-3)(x+2) = 0, so x = 3 or x = -2.", "-3, 2", False),
+        ("Factoring, (x-3)(x+2) = 0, so x = 3 or x = -2.", "3, -2, 5", False),
+        ("The solutions are $x=3$ and $x=-2$.", "-2, 3", True),
+        ("So $x \\in \\{-2, 3\\}$.", "3, -2", True),
+        ("So $x \\in \\{-2, 3\\}$.", "2, -3", False),
+        ("Final answer: x = 3 or x = -2", "\\{-2, 3\\}", True),
+        ("The roots are \\boxed{\\frac{1}{2}, -4}.", "-4, 1/2", True),
+        ("The roots are \\boxed{\\frac{1}{2}, -4}.", "-4, 0.5", True),  # listed numbers compare as numbers
+        ("So $x = 1 \\pm \\sqrt{2}$, i.e. $x = 1+\\sqrt{2}$ or $x = 1-\\sqrt{2}$.", "1-\\sqrt{2}, 1+\\sqrt{2}", True),
+        # an explicit single answer is no list
+        ("The answer is 3.", "3, -2", False),
+        # a step that ends on one root, or on something else, leaves a listed answer unplaced rather than refuted
+        ("x - 3 = 0 gives x = 3.\nx + 2 = 0 gives x = -2.", "3, -2", None),
+        ("The solutions are 3 and -2, whose sum is 1.", "3, -2", None),
+        # a thousands comma groups digits: "1,000, 2" lists two values
+        ("So the values are 1,000 and 2.", "2, 1,000", True),
+    ],
+)
+def test_answers_listing_values_compare_as_sets(rationale: str, answer: str, agrees: bool | None) -> None:
+    assert analyse("Solve for x.", rationale, answer).agrees is agrees
+
+
+@pytest.mark.parametrize("answer", ["(3, -2)", "[1, 2, 3]", "June 5, 1990", "3", "x + 1, y", "2 apples and 3 pears"])
+def test_what_is_no_list_of_values(answer: str) -> None:
+    assert listed_values(answer) is None
+
+
+@pytest.mark.parametrize("space", ["\u00a0", "\u2009", "\u202f"])
+def test_unicode_thin_spaces_group_thousands(space: str) -> None:
+    rationale = f"Start with 1{space}000 apples and add 200.\nSo the total is 1{space}200 apples."
+    assert analyse("How many apples?", rationale, "1200").agrees is True
+    assert analyse("How many apples?", rationale, "200").agrees is False
+    assert parse_number(f"1{space}200") == 1200

@@ -14,6 +14,7 @@ module is the reader's public API; the private modules hold one job each:
                     or deduced in one step)
 ``_numbers``        number words, parsing, canonical formatting, scientific notation
 ``_latex``          LaTeX as plain math (``math_canonical``) and LaTeX removed to read numbers
+``_lists``          answers that list several values ("3, -2", "x = 3 or x = -2"), compared as sets
 ``_text``           text normalisation, sentence splits, conclusion cues, label sets ("even or odd")
 ``_steps``          a rationale split into steps (lines, numbered items, sentences)
 ``_support``        topic overlap and whether a numeric conclusion is derived

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict
 from .._types import AnswerType
 from ._conclusion import find_conclusion, label_conclusion, looks_math, math_conclusion
 from ._latex import without_units
+from ._lists import concluded_values, listed_values
 from ._mentions import MATCHERS
 from ._numbers import format_number, fraction, number_strings_in, option_value, parse_number
 from ._options import parse_choice, parse_options, question_body
@@ -99,7 +100,11 @@ def analyse(question: str, rationale: str, answer: str) -> AnswerAnalysis:
     options = parse_options(question) if answer_type is AnswerType.CHOICE else {}
     step_index, conclusion = find_conclusion(steps, answer_type, options)
     hits = tuple(i for i, text in enumerate(steps) if norm and matcher(text, norm, options))
-    if conclusion is None and answer_type is AnswerType.TEXT and step_index is not None and norm:
+    listed = listed_values(answer) if answer_type is AnswerType.TEXT else None
+    if listed is not None:
+        norm = ",".join(listed)
+        conclusion = _list_conclusion(conclusion, steps[step_index] if step_index is not None else "")
+    elif conclusion is None and answer_type is AnswerType.TEXT and step_index is not None and norm:
         if looks_math(norm):
             conclusion = math_conclusion(steps[step_index])
         if conclusion is None:
@@ -126,6 +131,17 @@ def analyse(question: str, rationale: str, answer: str) -> AnswerAnalysis:
         topic_overlap=topic_overlap(question_body(question, options or parse_options(question)), rationale),
         derived=_derived(steps, step_index, conclusion, answer_type, options),
     )
+
+
+def _list_conclusion(explicit: str | None, step: str) -> str | None:
+    """An answer listing values ("3, -2") is concluded by the list the step states ("x = 3 or x = -2"), in any order;
+    an explicit answer of one value ("the answer is 3") is no such list. A step that ends on no list leaves it
+    unplaced: the roots are often stated one per step, and the last one alone is not the conclusion."""
+    if explicit is not None:
+        stated = listed_values(explicit)
+        return ",".join(stated) if stated is not None else explicit
+    stated = concluded_values(step)
+    return ",".join(stated) if stated is not None else None
 
 
 def _derived(

@@ -174,8 +174,11 @@ def is_symbolic_value(value: str) -> bool:
 # \frac{1}{2}, and the brace-less \frac12 (one digit per argument, as TeX reads it)
 _LATEX_FRAC = re.compile(r"\\[dt]?frac\s*(?:\{\s*(-?[\d.,]+)\s*\}|(\d))\s*(?:\{\s*(-?[\d.,]+)\s*\}|(\d))")
 _LATEX_NOISE = re.compile(r"\\(?:\$|left|right|!|,|;|quad|displaystyle|text|mathrm|textbf|mbox|\(|\)|\[|\])|\\\s")
-# A thin space (or "{,}") between digit groups is a thousands separator: "1\\,000" is 1,000, not 1 and 000.
-_GROUP_SPACE = re.compile(r"(?<=\d)(?:\\[,;: ]|~|\{,\})(?=\d{3}(?!\d))")
+# A thin space (or "{,}") between digit groups is a thousands separator: "1\\,000" is 1,000, not 1 and 000. So is
+# a no-break or thin space in Unicode ("1\u202f200", as typeset numbers are copied); a plain space is not: "1 200"
+# may as well be two numbers.
+_GROUP_SPACE = re.compile(r"(?<=\d)(?:\\[,;: ]|~|\{,\}|[\u00a0\u2009\u202f])(?=\d{3}(?!\d))")
+_UNICODE_GROUP_SPACE = re.compile(r"\d[\u00a0\u2009\u202f]\d")
 _MIXED_NUMBER = re.compile(r"(\d)\s*(\\[dt]?frac)")  # 10\frac{1}{12} is 10 + 1/12, not 101/12
 _BOXED = re.compile(r"\\boxed\s*(?=\{)")
 # An integer power written out: 2^{10}, 3^2. Not 10^5 after a multiplication sign (scientific notation is read
@@ -233,7 +236,7 @@ def strip_latex(text: str) -> str:
 def strip_latex_inline(text: str) -> str:
     """Running text with fractions as ``a/b`` and spacing markup dropped; braces and ``$`` are kept."""
     text = evaluate_powers(text)
-    if "\\" not in text and "{,}" not in text:
+    if "\\" not in text and "{,}" not in text and (text.isascii() or not _UNICODE_GROUP_SPACE.search(text)):
         return text
     text = _fractions_as_division(_GROUP_SPACE.sub(",", text))
     return _LATEX_NOISE.sub(" ", text)
