@@ -62,6 +62,27 @@ def test_options_on_separate_lines_are_parsed() -> None:
 
 
 @pytest.mark.parametrize(
+    "options",
+    [
+        "**A.** Mars\n**B.** Jupiter\n**C.** Venus",  # markdown bold
+        "[A] Mars\n[B] Jupiter\n[C] Venus",
+        "A - Mars\nB - Jupiter\nC \u2013 Venus",  # a dash at a line's start
+        "A\tMars\nB\tJupiter\nC\tVenus",
+        "Options: A) Mars, B) Jupiter, C) Venus",  # the separator closes an inline option
+        "A) Mars | B) Jupiter | C) Venus",
+    ],
+)
+def test_option_list_formats(options: str) -> None:
+    question = "Which planet is largest?\n" + options
+    assert parse_options(question) == {"A": "Mars", "B": "Jupiter", "C": "Venus"}
+    assert analyse(question, "Jupiter's mass exceeds all others. So the answer is B.", "B").agrees is True
+
+
+def test_an_equation_line_is_no_dash_option() -> None:
+    assert parse_options("Digits A, B and C satisfy\nA - B = 5\nB - C = 3\nFind A.") == {}
+
+
+@pytest.mark.parametrize(
     ("question", "expected"),
     [
         # a marker that does not continue the list is part of an option's text, not the end of it
@@ -144,6 +165,11 @@ def test_choice_conclusion_by_option_text() -> None:
         ("So, no.", "Yes", False),
         ("So, no \u2014 it is far too hot.", "no", True),  # a dash after the verdict
         ("So, no - it is far too hot.", "yes", False),
+        ("It is far too hot. Hence, no.", "yes", False),
+        ('So, the answer to the question is "No".', "no", True),  # a quoted verdict
+        ("It is far too hot.\nAnswer \u2014 no.", "no", True),  # an answer label closing on a dash or an arrow
+        ("It is far too hot.\n=> No", "yes", False),
+        ('Say "no" politely.', "no", None),  # a quoted word is no verdict unless it closes a clause
         ("It is far too hot.\n\\boxed{\\text{No}}", "no", True),  # a boxed verdict
         ("It is far too hot.\n$\\boxed{\\text{No}}$", "yes", False),
         ("The sun is hot. The sun is far away.", "Yes", None),  # a bare fact asserts no verdict
@@ -703,3 +729,36 @@ def test_answer_tags_and_short_answer_labels_state_the_choice(closing: str) -> N
     rationale = f"Considering each option in turn.\n{closing}"
     assert analyse(question, rationale, "C").agrees is True
     assert analyse(question, rationale, "B").agrees is False
+
+
+GAS_QUESTION = "Which gas makes up most of the air?\nA) Oxygen\nB) Nitrogen\nC) Argon"
+
+
+@pytest.mark.parametrize(
+    ("rationale", "conclusion"),
+    [
+        # what follows an option's words after its letter is said of the letter
+        ("Air is 78% nitrogen. B) Nitrogen is the correct answer.", "B"),
+        ("Air is 78% nitrogen. Option B (Nitrogen) is correct.", "B"),
+        ("Air is 78% nitrogen. So option C, 'Argon', is not possible. So the answer is B.", "B"),
+        ("Air is 78% nitrogen. So option C, Argon, is not possible.", None),
+        ("Argon is not possible, so it is nitrogen.", "B"),
+        ("Air is 78% nitrogen.\nCorrect option \u2192 B", "B"),  # an arrow after the cue
+    ],
+)
+def test_option_letters_with_their_words_and_verdicts(rationale: str, conclusion: str | None) -> None:
+    assert analyse(GAS_QUESTION, rationale, "B").conclusion == conclusion
+
+
+@pytest.mark.parametrize(
+    ("answer", "agrees"),
+    [
+        ("Shakespeare", True),
+        ("William Shakespeare", None),  # one side names the other in part: undeterminable, not a mismatch
+        ("Christopher Marlowe", False),
+        ("Marlowe", False),
+    ],
+)
+def test_free_text_named_in_part_is_unclear(answer: str, agrees: bool | None) -> None:
+    rationale = "Hamlet is a tragedy written around 1600.\n**Answer:** Shakespeare"
+    assert analyse("Who wrote Hamlet?", rationale, answer).agrees is agrees

@@ -96,8 +96,11 @@ def test_free_text_math_answers_compare_without_their_units() -> None:
         ("The roots are \\boxed{\\frac{1}{2}, -4}.", "-4, 1/2", True),
         ("The roots are \\boxed{\\frac{1}{2}, -4}.", "-4, 0.5", True),  # listed numbers compare as numbers
         ("So $x = 1 \\pm \\sqrt{2}$, i.e. $x = 1+\\sqrt{2}$ or $x = 1-\\sqrt{2}$.", "1-\\sqrt{2}, 1+\\sqrt{2}", True),
-        # an explicit single answer is no list
+        # an explicit single answer is no list, nor is one value the list a chain concludes
         ("The answer is 3.", "3, -2", False),
+        ("Factor: (x-2)(x-5) = 0.\nThus the answer is \\boxed{2, 5}.", "2", False),
+        ("Factor: (x-2)(x-5) = 0.\nThus the answer is \\boxed{2, 5}.", "5,2", True),
+        ("So the answer is 2 and 5.", "2", False),
         # a step that ends on one root, or on something else, leaves a listed answer unplaced rather than refuted
         ("x - 3 = 0 gives x = 3.\nx + 2 = 0 gives x = -2.", "3, -2", None),
         ("The solutions are 3 and -2, whose sum is 1.", "3, -2", None),

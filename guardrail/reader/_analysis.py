@@ -25,7 +25,7 @@ from ._options import parse_choice, parse_options, question_body
 from ._polarity import parse_yes_no, statement_verdict, verdict_as_answer
 from ._steps import split_steps
 from ._support import derives_conclusion, topic_overlap
-from ._text import normalise_text
+from ._text import normalise_text, whole_word
 
 
 Position = Literal["conclusion", "elsewhere", "absent"]
@@ -158,10 +158,15 @@ def _derived(
     return derives_conclusion([number_strings_in(step) for step in steps], step_index, format_number(value))
 
 
-def _same_value(conclusion: str, norm: str, answer_type: AnswerType) -> bool:
-    """Equal, or (numbers) the answer is the conclusion rounded to the answer's decimals: 1/6 -> 0.1667."""
+def _same_value(conclusion: str, norm: str, answer_type: AnswerType) -> bool | None:
+    """Equal, or (numbers) the answer is the conclusion rounded to the answer's decimals: 1/6 -> 0.1667. Words
+    that one side names in part ("Shakespeare" against "William Shakespeare"; "Johnson" may be either president)
+    are undeterminable, not a mismatch."""
     if conclusion == norm:
         return True
+    if answer_type is AnswerType.TEXT and not looks_math(norm) and not looks_math(conclusion):
+        shorter, longer = sorted((conclusion, norm), key=len)
+        return None if whole_word(shorter).search(longer) else False
     if answer_type is not AnswerType.NUMERIC or "." not in norm:
         return False
     stated, given = fraction(conclusion), fraction(norm)

@@ -20,6 +20,7 @@ from ._latex import (
     strip_latex,
     without_units,
 )
+from ._lists import listed_values
 from ._mentions import mentions_text
 from ._numbers import DIGIT, first_value, format_number, number_strings_in, option_value, parse_number
 from ._options import (
@@ -107,12 +108,15 @@ _END_CLAUSE = re.compile(
 
 
 def conclude_number(step: str, options: dict[str, str]) -> str | None:
-    """The number a step ends on (canonical form): boxed, then after "answer is", then a closing clause
-    ("is 72."), then after the last "=", then a trailing symbolic value, then the last number."""
+    """The number a step ends on (canonical form): boxed, then after "answer is", then a closing clause ("is 72."),
+    then after the last "=", then a trailing symbolic value, then the last number. A boxed or stated list of values
+    is that list ("2,5"), which no one number equals."""
     with_numbers = [sentence for sentence in SENTENCE_SPLIT.split(step) if DIGIT.search(sentence)]
     step = with_numbers[-1] if with_numbers else step  # "... x = 2. The larger root is 3." ends on 3
     boxed = last_boxed(step)
     if boxed is not None:
+        if (listed := listed_values(boxed)) is not None:  # "\\boxed{2, 5}" concludes both roots, not the 2
+            return ",".join(listed)
         number = parse_number(boxed)
         if number is not None:
             return format_number(number)
@@ -120,6 +124,8 @@ def conclude_number(step: str, options: dict[str, str]) -> str | None:
             return math_canonical(boxed)
     explicit = _ANSWER_NUMBER.search(step)
     if explicit:
+        if (listed := listed_values(explicit.group(1))) is not None:  # "the answer is 2 and 5."
+            return ",".join(listed)
         value = first_value(explicit.group(1).rsplit("=", 1)[-1])  # "answer is 10*6=60" -> 60
         if value is not None:
             return value

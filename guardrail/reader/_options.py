@@ -13,11 +13,17 @@ from ._text import ALTERNATIVES, FUNCTION_WORDS, normalise_text, whole_word
 
 # ------------------------------------------------------------------------------------- option lists
 
-# An option: "(A) x", "A) x", "A)x", "A. x", "A: x", "a) x"; one per line or several on one line (up to 16, A-P).
-# Its text runs to the next option of its list or the end of the line: a marker that does not continue the list
-# is part of the text ("(C) Lyndon B. Johnson", "(C) neither (a) nor (b)").
-_MARKER = r"(?:\(([A-Pa-p])\)|([A-Pa-p])[).:])"
-_OPTION_MARKER = re.compile(rf"(?:^|(?<=\s)){_MARKER}[ \t]*(?=\S)", re.MULTILINE)
+# An option: "(A) x", "[A] x", "A) x", "A)x", "A. x", "A: x", "a) x", in bold or not ("**A.** x"); one per line or
+# several on one line (up to 16, A-P). At a line's start a dash or a tab also marks one ("A - x", "A\tx"), unless the
+# line is an equation ("A - B = 5" subtracts). Its text runs to the next option of its list or the end of the line:
+# a marker that does not continue the list is part of the text ("(C) Lyndon B. Johnson", "(C) neither (a) nor (b)").
+_MARKER = r"(?:\(([A-Pa-p])\)|\[([A-Pa-p])\]|([A-Pa-p])[).:])"
+_OPTION_MARKER = re.compile(
+    rf"(?:^|(?<=\s))\**{_MARKER}\**[ \t]*(?=\S)|^[ \t]*([A-Pa-p])(?:[ \t]+[-\u2013\u2014][ \t]+|\t+)(?=[^\n=]+$)",
+    re.MULTILINE,
+)
+# What closes an option written inline: the separator before the next one ("A) 12, B) 15", "A) 12 | B) 15").
+_OPTION_TAIL = " \t,;|"
 _LETTERS = "ABCDEFGHIJKLMNOP"
 AMBIGUOUS = "?"  # a step names several options without settling on one: stop looking further back
 # "B", "(B)", "Option B", "Choice_B", "the answer is B", "B) 12", "B)12", "b."
@@ -36,9 +42,11 @@ _STANCE_ADVERB = (
     r"(?:\s*,?\s*(?:actually|indeed|therefore|thus|hence|clearly|probably|likely|most\s+likely|definitely|"
     r"certainly|then|now|still|instead)\b,?)?"
 )
+_ARROW = r"=>|->|\u2192|\u21d2"  # "Correct option \u2192 B"
 _LETTER_AFTER_CUE = re.compile(
-    r"(?i:\b(?:answer|solution)\s*(?:is|would\s+be|must\s+be|should\s+be|=|:)?" + _STANCE_ADVERB +
-    r"|\b(?:correct|right|best)\s+(?:option|choice|one)\s*(?:is|would\s+be|must\s+be|=|:)?" + _STANCE_ADVERB +
+    r"(?i:\b(?:answer|solution)\s*(?:is|would\s+be|must\s+be|should\s+be|=|:|" + _ARROW + ")?" + _STANCE_ADVERB +
+    r"|\b(?:correct|right|best)\s+(?:option|choice|one)\s*(?:is|would\s+be|must\s+be|=|:|" + _ARROW + ")?"
+    + _STANCE_ADVERB +
     r"|\b(?:choose|select|pick|go\s+with)|\b(?:so|therefore|thus|hence)\b,?(?=\s*(?:option|choice)))"
     r"[\s*:]*(?i:(?:option|choice)[\s_*]*)?" + _CHOSEN_LETTER
 )
@@ -74,7 +82,7 @@ def option_run(question: str) -> tuple[tuple[tuple[str, str], ...], tuple[int, i
     """
     runs: list[list[tuple[re.Match[str], str]]] = []
     for match in _OPTION_MARKER.finditer(question):
-        raw = match.group(1) or match.group(2)
+        raw = next(letter for letter in match.groups() if letter)
         for run in runs:
             if raw.upper() == _LETTERS[len(run) : len(run) + 1] and raw.islower() == run[0][1].islower():
                 run.append((match, raw))
@@ -88,7 +96,7 @@ def option_run(question: str) -> tuple[tuple[tuple[str, str], ...], tuple[int, i
         stop = best[at + 1][0].start() if at + 1 < len(best) else len(question)
         line_end = question.find("\n", match.end())
         text = question[match.end() : min(stop, line_end if line_end >= 0 else stop)]
-        options.append((raw.upper(), text.strip()))
+        options.append((raw.upper(), text.strip().rstrip(_OPTION_TAIL)))
     return tuple(options), (best[0][0].start(), best[-1][0].end() + len(options[-1][1]))
 
 
@@ -175,7 +183,7 @@ def settled_letter(step: str, options: dict[str, str]) -> str | None:
 # opens a verdict against the option, not a choice of it (on the suite's Mr-Ben chains without their closing, such
 # reads were the chain's own option 4 times in 17, counted in aggregate).
 _PREDICATE_AGAINST = re.compile(
-    r"[\s*)\]]*(?:and\s+(?:option|choice)[\s_]*\(?[A-P]\)?\s+)?(?:also\s+)?"
+    r"[\s*)\],]*(?:and\s+(?:option|choice)[\s_]*\(?[A-P]\)?\s+)?(?:also\s+)?"
     r"(?:(?:cannot|can't|won't|isn't|aren't|doesn't|don't)\b"
     r"|(?:is|are|was|were|does|do|did|can|could|would|will|should|seems?|must)\b"
     r"(?:(?!\b(?:that|which|who|because|since)\b)[^.;:!?,\n]){0,60}?"
@@ -185,9 +193,25 @@ _PREDICATE_AGAINST = re.compile(
 )
 
 
+@lru_cache(maxsize=512)
+def _letter_and_words(letter: str, text: str) -> re.Pattern[str]:
+    return re.compile(rf"(\({letter}\)|\b{letter}\b[).:]?)[\s,]*[\"'\u201c(]?(?i:{re.escape(text)})[\"'\u201d)]?,?")
+
+
+def _without_option_words(step: str, options: dict[str, str]) -> str:
+    """``step`` with an option's words dropped after its letter: "B) Nitrogen is the correct answer", "Option B
+    (Nitrogen) is correct" and "option C, 'Argon', is not possible" say of the letter what follows the words."""
+    folded = step.casefold()
+    for letter, text in options.items():
+        if len(text) >= 2 and text.casefold() in folded:
+            step = _letter_and_words(letter, text).sub(r"\1", step)
+    return step
+
+
 def cued_letter(step: str, options: dict[str, str]) -> str | None:
-    """The last option letter a step chooses: "answer is (B)", "so option C", "(D) is correct"; not one the
-    sentence goes on to reject ("so option C is not possible")."""
+    """The last option letter a step chooses: "answer is (B)", "so option C", "(D) is correct", "B) Nitrogen is
+    correct"; not one the sentence goes on to reject ("so option C is not possible")."""
+    step = _without_option_words(step, options)
     found = [(m.start(), next(g for g in m.groups() if g).upper())
              for pattern in (_LETTER_AFTER_CUE, _LETTER_BEFORE_VERDICT) for m in pattern.finditer(step)
              if pattern is _LETTER_BEFORE_VERDICT or not _PREDICATE_AGAINST.match(step, m.end())]

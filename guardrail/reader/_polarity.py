@@ -25,12 +25,17 @@ NEGATION = re.compile(
 )
 # A verdict word standing alone ("Yes, ...", "So, no.", "The answer is: True"); "No significant change was
 # seen" and "True to form" open with a determiner or an idiom, not a verdict.
+# An answer label may close on a dash or an arrow ("Answer \u2014 no", "=> No"), and the verdict may be quoted
+# ('the answer is "No".').
 EXPLICIT_POLARITY = re.compile(
-    r"(?:answer\s*(?:is|:)|^|[.:;!?]\s+|\bso,?\s+|therefore,?\s+|thus,?\s+)\**\s*(yes|no|true|false)\b"
+    r"(?:answer\s*(?:is|:|[\u2014\u2013]|\s-\s)|^|[.:;!?]\s+|\bso,?\s+|(?:therefore|thus|hence|consequently),?\s+|"
+    r"(?:=>|\u2192|\u21d2)\s*)[\"'\u201c\u2018]?\**\s*(yes|no|true|false)\b[\"'\u201d\u2019]?"
     r"(?=\**\s*(?:[,.;:!)\u2014\u2013]|\s-\s|$))",
     re.IGNORECASE,
 )
-_FINAL_POLARITY = re.compile(r"(?:\bis|\bwas|:)\s+\**\s*(yes|no|true|false)\b\**\s*[.!]?\s*$", re.IGNORECASE)
+_FINAL_POLARITY = re.compile(
+    r"(?:\bis|\bwas|:)\s+[\"'\u201c\u2018]?\**\s*(yes|no|true|false)\b[\"'\u201d\u2019]?\**\s*[.!]?\s*$", re.IGNORECASE
+)
 
 
 def parse_yes_no(answer: str) -> str | None:
