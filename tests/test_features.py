@@ -49,7 +49,11 @@ def test_numeric_answers_normalise(answer: str, expected: str) -> None:
     assert normalise_answer("How much?", answer) == expected
 
 
-@pytest.mark.parametrize("answer", ["(B)", "B)", "B", "b", "option b", "the answer is B", "Answer: B", "15"])
+@pytest.mark.parametrize(
+    "answer",
+    ["(B)", "B)", "B", "b", "option b", "the answer is B", "Answer: B", "15", "\\boxed{B}", "$\\boxed{\\text{(B)}}$",
+     "15 (B)"],
+)
 def test_choice_answers_normalise_to_the_letter(answer: str) -> None:
     assert detect_answer_type(MC_QUESTION, answer) is AnswerType.CHOICE
     assert normalise_answer(MC_QUESTION, answer) == "B"
@@ -103,8 +107,14 @@ def test_prose_is_not_an_option_list() -> None:
     assert parse_options("Mr. B. Smith has 3 apples. How many?") == {}
 
 
+def test_a_numbered_item_is_no_verdict() -> None:
+    assert detect_answer_type("Which one?", "No. 5") is not AnswerType.YES_NO  # a number, not a verdict
+
+
 @pytest.mark.parametrize(
-    ("answer", "expected"), [("Yes.", "yes"), ("yes", "yes"), ("true", "yes"), ("No", "no"), ("False.", "no")]
+    ("answer", "expected"),
+    [("Yes.", "yes"), ("yes", "yes"), ("true", "yes"), ("No", "no"), ("False.", "no"),
+     ("Yes, whales breathe air.", "yes"), ("No, 91 = 7 x 13.", "no"), ("No \u2014 it is composite.", "no")],
 )
 def test_yes_no_answers_normalise(answer: str, expected: str) -> None:
     assert detect_answer_type("Is it so?", answer) is AnswerType.YES_NO

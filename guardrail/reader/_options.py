@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from ._latex import strip_latex
 from ._numbers import option_value, parse_number
-from ._text import ALTERNATIVES, FUNCTION_WORDS, normalise_text, whole_word
+from ._text import ALTERNATIVES, ARROW, CLOSE_QUOTE, FUNCTION_WORDS, OPEN_QUOTE, normalise_text, whole_word
 
 # ------------------------------------------------------------------------------------- option lists
 
@@ -42,10 +42,9 @@ _STANCE_ADVERB = (
     r"(?:\s*,?\s*(?:actually|indeed|therefore|thus|hence|clearly|probably|likely|most\s+likely|definitely|"
     r"certainly|then|now|still|instead)\b,?)?"
 )
-_ARROW = r"=>|->|\u2192|\u21d2"  # "Correct option \u2192 B"
 _LETTER_AFTER_CUE = re.compile(
-    r"(?i:\b(?:answer|solution)\s*(?:is|would\s+be|must\s+be|should\s+be|=|:|" + _ARROW + ")?" + _STANCE_ADVERB +
-    r"|\b(?:correct|right|best)\s+(?:option|choice|one)\s*(?:is|would\s+be|must\s+be|=|:|" + _ARROW + ")?"
+    r"(?i:\b(?:answer|solution)\s*(?:is|would\s+be|must\s+be|should\s+be|=|:|" + ARROW + ")?" + _STANCE_ADVERB +
+    r"|\b(?:correct|right|best)\s+(?:option|choice|one)\s*(?:is|would\s+be|must\s+be|=|:|" + ARROW + ")?"
     + _STANCE_ADVERB +
     r"|\b(?:choose|select|pick|go\s+with)|\b(?:so|therefore|thus|hence)\b,?(?=\s*(?:option|choice)))"
     r"[\s*:]*(?i:(?:option|choice)[\s_*]*)?" + _CHOSEN_LETTER
@@ -100,11 +99,20 @@ def option_run(question: str) -> tuple[tuple[tuple[str, str], ...], tuple[int, i
     return tuple(options), (best[0][0].start(), best[-1][0].end() + len(options[-1][1]))
 
 
+# An option's words with its letter after them: "Nitrogen (B)".
+_WORDS_THEN_LETTER = re.compile(r"^(.+?)\s*\(([A-Pa-p])\)$")
+
+
 def parse_choice(answer: str, options: dict[str, str]) -> str | None:
-    """The option letter an answer names: "(B)", "B)", "option b", "the answer is B", or an option's text."""
-    match = _ANSWER_LETTER.match(answer.strip().strip("*_ "))
+    """The option letter an answer names: "(B)", "B)", "option b", "the answer is B", "\\boxed{B}", "Nitrogen (B)",
+    or an option's text."""
+    plain = (strip_latex(answer) if "\\" in answer else answer).strip().strip("*_ ")  # LaTeX only around a letter
+    match = _ANSWER_LETTER.match(plain)
     if match and match.group(1).upper() in options:
         return match.group(1).upper()
+    both = _WORDS_THEN_LETTER.match(answer.strip().strip("*_ "))
+    if both and normalise_text(options.get(both.group(2).upper(), "")) == normalise_text(both.group(1)):
+        return both.group(2).upper()
     norm = normalise_text(answer)
     number = parse_number(answer)
     for letter, text in options.items():
@@ -195,7 +203,9 @@ _PREDICATE_AGAINST = re.compile(
 
 @lru_cache(maxsize=512)
 def _letter_and_words(letter: str, text: str) -> re.Pattern[str]:
-    return re.compile(rf"(\({letter}\)|\b{letter}\b[).:]?)[\s,]*[\"'\u201c(]?(?i:{re.escape(text)})[\"'\u201d)]?,?")
+    return re.compile(
+        rf"(\({letter}\)|\b{letter}\b[).:]?)[\s,]*(?:{OPEN_QUOTE}|\()?(?i:{re.escape(text)})(?:{CLOSE_QUOTE}|\))?,?"
+    )
 
 
 def _without_option_words(step: str, options: dict[str, str]) -> str:

@@ -9,7 +9,7 @@ import re
 from .._types import AnswerType
 from ._numbers import DIGIT
 from ._support import content_key_sequence
-from ._text import SENTENCE_SPLIT, normalise_text
+from ._text import ARROW, CLOSE_QUOTE, OPEN_QUOTE, SENTENCE_SPLIT, normalise_text
 
 
 _WORD = re.compile(r"[a-z]+")
@@ -29,17 +29,28 @@ NEGATION = re.compile(
 # ('the answer is "No".').
 EXPLICIT_POLARITY = re.compile(
     r"(?:answer\s*(?:is|:|[\u2014\u2013]|\s-\s)|^|[.:;!?]\s+|\bso,?\s+|(?:therefore|thus|hence|consequently),?\s+|"
-    r"(?:=>|\u2192|\u21d2)\s*)[\"'\u201c\u2018]?\**\s*(yes|no|true|false)\b[\"'\u201d\u2019]?"
+    + ARROW + r"\s*)" + OPEN_QUOTE + r"?\**\s*(yes|no|true|false)\b" + CLOSE_QUOTE + "?"
     r"(?=\**\s*(?:[,.;:!)\u2014\u2013]|\s-\s|$))",
     re.IGNORECASE,
 )
 _FINAL_POLARITY = re.compile(
-    r"(?:\bis|\bwas|:)\s+[\"'\u201c\u2018]?\**\s*(yes|no|true|false)\b[\"'\u201d\u2019]?\**\s*[.!]?\s*$", re.IGNORECASE
+    r"(?:\bis|\bwas|:)\s+" + OPEN_QUOTE + r"?\**\s*(yes|no|true|false)\b" + CLOSE_QUOTE + r"?\**\s*[.!]?\s*$",
+    re.IGNORECASE,
+)
+
+
+# A verdict that opens a longer answer and is set off from it: "Yes, whales breathe air.", "No - it is composite."
+_OPENING_VERDICT = re.compile(
+    r"^\W*(yes|no|true|false)\b\**\s*(?:[,;:!\u2014\u2013]|\.\s(?!\s*\d)|\s-\s)", re.IGNORECASE  # not "No. 5"
 )
 
 
 def parse_yes_no(answer: str) -> str | None:
-    """ "yes"/"no" for a verdict of one to three words ("Yes", "true", "Yes, it is", "No."); None otherwise."""
+    """ "yes"/"no" for a verdict of one to three words ("Yes", "true", "Yes, it is", "No.") or one that opens a
+    longer answer, set off by punctuation ("Yes, whales breathe air."); None otherwise."""
+    opening = _OPENING_VERDICT.match(answer)
+    if opening:  # "Yes, whales breathe air.", "No, 91 = 7 x 13."
+        return "yes" if opening.group(1).casefold() in _YES else "no"
     if "\\" in answer or DIGIT.search(answer):  # LaTeX or numbers ("\\left(...\\right)") are no verdict
         return None
     words = _WORD.findall(answer.casefold())

@@ -17,6 +17,11 @@ _ARTICLES = re.compile(r"\b(?:the|a|an)\b")
 _PUNCT = re.compile(r"[^\w\s=+\-*/^().,<>]")
 _SPACE_OPS = re.compile(r"\s*([=+\-*/^<>,])\s*")
 ANSWER_PREFIX = re.compile(r"^\s*(?:the\s+)?(?:final\s+)?answer\s*(?:is|:)\s*", re.IGNORECASE)
+# Pattern fragments the cue patterns share: an arrow that leads to a conclusion ("=> No", "Correct option \u2192 B")
+# and the quotes a value may stand in ('the answer is "No"').
+ARROW = r"(?:=>|->|\u2192|\u21d2)"
+OPEN_QUOTE = "[\"'\u201c\u2018]"
+CLOSE_QUOTE = "[\"'\u201d\u2019]"
 
 
 _MATH_ANSWER_CHARS = 60  # a math answer ("\\frac{\\sqrt{3}}{2}", "4\\pi") is short; longer text stays words
