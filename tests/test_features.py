@@ -86,6 +86,12 @@ def test_an_equation_line_is_no_dash_option() -> None:
     assert parse_options("Digits A, B and C satisfy\nA - B = 5\nB - C = 3\nFind A.") == {}
 
 
+def test_concentrations_are_no_options() -> None:
+    assert parse_options("What is the rate if [A] doubles and [B] halves?") == {}
+    question = "Find the rate law.\n(A) rate = k [A]^3 [B]^2\n(B) rate = k [A] [B]^2\n(C) rate = k [A] [B]"
+    assert parse_options(question) == {"A": "rate = k [A]^3 [B]^2", "B": "rate = k [A] [B]^2", "C": "rate = k [A] [B]"}
+
+
 @pytest.mark.parametrize(
     ("question", "expected"),
     [

@@ -13,13 +13,16 @@ from ._text import ALTERNATIVES, ARROW, CLOSE_QUOTE, FUNCTION_WORDS, OPEN_QUOTE,
 
 # ------------------------------------------------------------------------------------- option lists
 
-# An option: "(A) x", "[A] x", "A) x", "A)x", "A. x", "A: x", "a) x", in bold or not ("**A.** x"); one per line or
-# several on one line (up to 16, A-P). At a line's start a dash or a tab also marks one ("A - x", "A\tx"), unless the
-# line is an equation ("A - B = 5" subtracts). Its text runs to the next option of its list or the end of the line:
-# a marker that does not continue the list is part of the text ("(C) Lyndon B. Johnson", "(C) neither (a) nor (b)").
-_MARKER = r"(?:\(([A-Pa-p])\)|\[([A-Pa-p])\]|([A-Pa-p])[).:])"
+# An option: "(A) x", "A) x", "A)x", "A. x", "A: x", "a) x", in bold or not ("**A.** x"); one per line or several
+# on one line (up to 16, A-P). At a line's start "[A] x" is one too, and so is a letter before a dash or a tab
+# ("A - x", "A\tx") unless the line is an equation ("A - B = 5" subtracts). Its text runs to the next option of its
+# list or the end of the line: a marker that does not continue the list is part of the text ("(C) Lyndon B.
+# Johnson", "(C) neither (a) nor (b)").
+_MARKER = r"(?:\(([A-Pa-p])\)|([A-Pa-p])[).:])"
 _OPTION_MARKER = re.compile(
-    rf"(?:^|(?<=\s))\**{_MARKER}\**[ \t]*(?=\S)|^[ \t]*([A-Pa-p])(?:[ \t]+[-\u2013\u2014][ \t]+|\t+)(?=[^\n=]+$)",
+    rf"(?:^|(?<=\s))\**{_MARKER}\**[ \t]*(?=\S)"
+    r"|^[ \t]*(?:[-*][ \t]+)?\**\[([A-Pa-p])\]\**[ \t]*(?=\S)"  # "[A] x" one per line: "[A]" inline is a concentration
+    r"|^[ \t]*([A-Pa-p])(?:[ \t]+[-\u2013\u2014][ \t]+|\t+)(?=[^\n=]+$)",
     re.MULTILINE,
 )
 # What closes an option written inline: the separator before the next one ("A) 12, B) 15", "A) 12 | B) 15").
@@ -71,6 +74,13 @@ def parse_options(question: str) -> dict[str, str]:
     return dict(option_run(question)[0])
 
 
+def _style(marker: re.Match[str]) -> int:
+    """Which kind of marker: "(A)" and "A)" (one kind, as lists have long mixed them), "[A]", or a line's "A - ".
+    A run keeps one kind: "[A]" and "[B]" in "rate = k [A] [B]^2" are concentrations, not the list's next
+    option."""
+    return 0 if marker.group(3) is None and marker.group(4) is None else 1 if marker.group(3) else 2
+
+
 @lru_cache(maxsize=256)  # one question is parsed several times per analysis; callers get copies
 def option_run(question: str) -> tuple[tuple[tuple[str, str], ...], tuple[int, int]]:
     """The longest run of options lettered A, B, C, ... in order (the last one on ties), and its span.
@@ -83,7 +93,8 @@ def option_run(question: str) -> tuple[tuple[tuple[str, str], ...], tuple[int, i
     for match in _OPTION_MARKER.finditer(question):
         raw = next(letter for letter in match.groups() if letter)
         for run in runs:
-            if raw.upper() == _LETTERS[len(run) : len(run) + 1] and raw.islower() == run[0][1].islower():
+            if (raw.upper() == _LETTERS[len(run) : len(run) + 1] and raw.islower() == run[0][1].islower()
+                    and _style(match) == _style(run[0][0])):
                 run.append((match, raw))
         if raw in "Aa":
             runs.append([(match, raw)])
