@@ -80,3 +80,30 @@ def _verifier():
     if "v" not in _CACHE:
         _CACHE["v"] = OnnxVerifier()
     return _CACHE["v"]
+
+
+# Option markers that models and benchmarks write besides the training generator's styles (bold, brackets, a dash
+# or a tab at a line's start, an inline list parted by "|" or ","): rendered here by hand, so the generator's
+# training data does not change with them.
+EXTRA_STYLES = {
+    "bold": lambda pairs: "\n".join(f"**{k}.** {v}" for k, v in pairs),
+    "bracket": lambda pairs: "\n".join(f"[{k}] {v}" for k, v in pairs),
+    "dash": lambda pairs: "\n".join(f"{k} - {v}" for k, v in pairs),
+    "tab": lambda pairs: "\n".join(f"{k}\t{v}" for k, v in pairs),
+    "pipe": lambda pairs: " | ".join(f"{k}) {v}" for k, v in pairs),
+    "comma": lambda pairs: "Options: " + ", ".join(f"{k}) {v}" for k, v in pairs),
+}
+
+
+@pytest.mark.parametrize("stem, texts, rationale, own", ITEMS, ids=[i[0][:24] for i in ITEMS])
+def test_other_option_markers_keep_the_verdict_and_the_score(stem, texts, rationale, own):
+    options = formats.lettered(texts)
+    other = next(k for k in options if k != own)
+    reference = formats.with_options(stem, options, formats.OptionFormat(style=STYLES[0], inline=False, header=None))
+    for letter, expected in ((own, True), (other, False)):
+        questions = [reference] + [f"{stem}\n{render(list(options.items()))}" for render in EXTRA_STYLES.values()]
+        for question in questions:
+            assert analyse(question, rationale, letter).agrees is expected, (question, letter)
+        items = [CheckInput(id=str(i), question=q, rationale=rationale, answer=letter) for i, q in enumerate(questions)]
+        scores = [float(p) for p in _verifier().probabilities(items)]
+        assert max(scores) - min(scores) <= SPREAD_LIMIT, (letter, scores)
