@@ -778,3 +778,19 @@ def test_option_letters_with_their_words_and_verdicts(rationale: str, conclusion
 def test_free_text_named_in_part_is_unclear(answer: str, agrees: bool | None) -> None:
     rationale = "Hamlet is a tragedy written around 1600.\n**Answer:** Shakespeare"
     assert analyse("Who wrote Hamlet?", rationale, answer).agrees is agrees
+
+
+@pytest.mark.parametrize(
+    ("closing", "conclusion"),
+    [
+        ("So she sold 72 clips, 48 in April and 24 in May.", "72"),  # a total, then its parts
+        ("72 clips in total: 48 in April plus 24 in May.", "72"),
+        ("In total, Natalia sold 72 clips: 48 in April and 24 in May.", "72"),
+        ("He had 10 apples, gave away 4, so 6 remain.", "6"),  # opens on no result: it ends on it
+        ("She sold 72 clips altogether, 24 of them in May.", "72"),  # "24 of them" is a part
+        ("So the speed is 0.75 minus 0.75, or 0.", "0"),  # a zero is no part of a total
+        ("So she has 3 bags with 2 and 1 apples, and 5 apples.", "5"),  # the first number is no sum of the others
+    ],
+)
+def test_a_closing_total_and_its_parts(closing: str, conclusion: str) -> None:
+    assert analyse("How many?", "May: 48/2 = 24.\n" + closing, conclusion).conclusion == conclusion

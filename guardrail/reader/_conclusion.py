@@ -22,7 +22,7 @@ from ._latex import (
 )
 from ._lists import listed_values
 from ._mentions import mentions_text
-from ._numbers import DIGIT, first_value, format_number, number_strings_in, option_value, parse_number
+from ._numbers import DIGIT, first_value, format_number, fraction, number_strings_in, option_value, parse_number
 from ._options import (
     AMBIGUOUS,
     REJECTION_CUE,
@@ -144,7 +144,30 @@ def conclude_number(step: str, options: dict[str, str]) -> str | None:
     if symbolic is not None:
         return symbolic
     values = number_strings_in(step)
-    return values[-1] if values else None
+    if len(values) >= 3 and _OPENS_ON_TOTAL.match(step) and _adds_up(values):
+        return values[0]
+    wholes = number_strings_in(_PART_OF.sub(" ", step)) if _PART_OF.search(step) else values
+    return wholes[-1] if wholes else (values[-1] if values else None)
+
+
+# A closing sentence that opens on its result: "So she sold 72 clips, 48 in April and 24 in May.", "In total, 72
+# clips: ...", "72 clips in total: 48 in April plus 24 in May." (one that opens otherwise, "He had 10 apples, gave
+# away 4, so 6 remain.", ends on its result).
+_OPENS_ON_TOTAL = re.compile(
+    r"^\W*(?:(?:so|therefore|thus|hence|in\s+total|altogether|overall)\b[^\d]{0,60})?\$?\d", re.IGNORECASE
+)
+
+
+# A number given as a part of what the sentence counted: "She sold 72 clips altogether, 24 of them in May."
+_PART_OF = re.compile(r"(?<![\w.])\d[\d,.]*\s+of\s+(?:them|which|these|those)\b", re.IGNORECASE)
+
+
+def _adds_up(values: tuple[str, ...]) -> bool:
+    """Whether the first number is the sum of the others, each a positive part ("0.75c minus 0.75c, or 0" is no
+    total followed by its parts)."""
+    numbers = [fraction(value) for value in values]
+    parts = numbers[1:]
+    return all(part is not None and part > 0 for part in parts) and numbers[0] == sum(parts)  # type: ignore[arg-type]
 
 
 def _conclude_choice(step: str, options: dict[str, str]) -> str | None:
