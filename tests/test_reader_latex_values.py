@@ -123,3 +123,13 @@ def test_unicode_thin_spaces_group_thousands(space: str) -> None:
     assert analyse("How many apples?", rationale, "1200").agrees is True
     assert analyse("How many apples?", rationale, "200").agrees is False
     assert parse_number(f"1{space}200") == 1200
+
+
+def test_plain_space_digit_groups_leave_the_number_unplaced() -> None:
+    rationale = "Start with 1 000 apples and add 200.\nSo the total is 1 200 apples."
+    assert analyse("How many apples?", rationale, "1200").agrees is None  # one number, or two: not guessed
+    assert analyse("How many apples?", rationale, "200").agrees is None
+    assert analyse("How many apples?", "So the total is 1200 apples.", "1200").agrees is True
+    # only a conclusion read as one of the groups is left unplaced
+    assert analyse("How much?", "Brown sold it for $110 000 - $11 000 = $99,000.", "99000").agrees is True
+    assert analyse("How many?", "It can store 2400 / 200 = 12 200-kilobyte videos.", "12").agrees is True

@@ -107,12 +107,31 @@ _END_CLAUSE = re.compile(
 )
 
 
+# Digit groups parted by a plain space ("So the total is 1 200 apples."): one number in many locales, two in a list
+# ("pages 1 100"). Which the step means is not read: a conclusion read as one of the groups is left unplaced, not
+# guessed ("$110 000 - $11 000 = $99,000" still ends on 99000).
+_SPACE_GROUPED = re.compile(r"(?<![\d.,])\d{1,3}(?: \d{3})+(?![\d.,/-])")
+
+
 def conclude_number(step: str, options: dict[str, str]) -> str | None:
     """The number a step ends on (canonical form): boxed, then after "answer is", then a closing clause ("is 72."),
     then after the last "=", then a trailing symbolic value, then the last number. A boxed or stated list of values
     is that list ("2,5"), which no one number equals."""
     with_numbers = [sentence for sentence in SENTENCE_SPLIT.split(step) if DIGIT.search(sentence)]
-    step = with_numbers[-1] if with_numbers else step  # "... x = 2. The larger root is 3." ends on 3
+    sentence = with_numbers[-1] if with_numbers else step  # "... x = 2. The larger root is 3." ends on 3
+    value = _number_ending(sentence)
+    return AMBIGUOUS if value is not None and _one_of_spaced_groups(value, sentence) else value
+
+
+def _one_of_spaced_groups(value: str, sentence: str) -> bool:
+    """Whether ``value`` is a group of digits parted from another by a plain space ("200" in "1 200")."""
+    for grouped in _SPACE_GROUPED.finditer(sentence):
+        if value in {str(int(group)) for group in grouped.group(0).split()}:
+            return True
+    return False
+
+
+def _number_ending(step: str) -> str | None:
     boxed = last_boxed(step)
     if boxed is not None:
         if (listed := listed_values(boxed)) is not None:  # "\\boxed{2, 5}" concludes both roots, not the 2
