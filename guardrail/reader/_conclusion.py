@@ -11,6 +11,7 @@ import re
 
 from .._types import AnswerType
 from ._latex import (
+    SPACE_GROUPED,
     is_symbolic,
     last_boxed,
     last_math_value,
@@ -107,12 +108,6 @@ _END_CLAUSE = re.compile(
 )
 
 
-# Digit groups parted by a plain space ("So the total is 1 200 apples."): one number in many locales, two in a list
-# ("pages 1 100"). Which the step means is not read: a conclusion read as one of the groups is left unplaced, not
-# guessed ("$110 000 - $11 000 = $99,000" still ends on 99000).
-_SPACE_GROUPED = re.compile(r"(?<![\d.,])\d{1,3}(?: \d{3})+(?![\d.,/-])")
-
-
 def conclude_number(step: str, options: dict[str, str]) -> str | None:
     """The number a step ends on (canonical form): boxed, then after "answer is", then a closing clause ("is 72."),
     then after the last "=", then a trailing symbolic value, then the last number. A boxed or stated list of values
@@ -124,8 +119,10 @@ def conclude_number(step: str, options: dict[str, str]) -> str | None:
 
 
 def _one_of_spaced_groups(value: str, sentence: str) -> bool:
-    """Whether ``value`` is a group of digits parted from another by a plain space ("200" in "1 200")."""
-    for grouped in _SPACE_GROUPED.finditer(sentence):
+    """Whether ``value`` is a group of digits parted from another by a plain space ("200" in "1 200"): one number in
+    many locales, two in a list ("pages 1 100"). Which the step means is not read, so such a conclusion is left
+    unplaced, not guessed ("$110 000 - $11 000 = $99,000" still ends on 99000)."""
+    for grouped in SPACE_GROUPED.finditer(sentence):
         if value in {str(int(group)) for group in grouped.group(0).split()}:
             return True
     return False
@@ -165,7 +162,8 @@ def _number_ending(step: str) -> str | None:
     values = number_strings_in(step)
     if len(values) >= 3 and _OPENS_ON_TOTAL.match(step) and _adds_up(values):
         return values[0]
-    wholes = number_strings_in(_PART_OF.sub(" ", step)) if _PART_OF.search(step) else values
+    without_parts = _PART_OF.sub(" ", step)
+    wholes = number_strings_in(without_parts) if without_parts != step else values
     return wholes[-1] if wholes else (values[-1] if values else None)
 
 

@@ -176,9 +176,11 @@ _LATEX_FRAC = re.compile(r"\\[dt]?frac\s*(?:\{\s*(-?[\d.,]+)\s*\}|(\d))\s*(?:\{\
 _LATEX_NOISE = re.compile(r"\\(?:\$|left|right|!|,|;|quad|displaystyle|text|mathrm|textbf|mbox|\(|\)|\[|\])|\\\s")
 # A thin space (or "{,}") between digit groups is a thousands separator: "1\\,000" is 1,000, not 1 and 000. So is
 # a no-break or thin space in Unicode ("1\u202f200", as typeset numbers are copied); a plain space is not: "1 200"
-# may as well be two numbers.
-_GROUP_SPACE = re.compile(r"(?<=\d)(?:\\[,;: ]|~|\{,\}|[\u00a0\u2009\u202f])(?=\d{3}(?!\d))")
-_UNICODE_GROUP_SPACE = re.compile(r"\d[\u00a0\u2009\u202f]\d")
+# may as well be two numbers (``SPACE_GROUPED`` finds them, for the reader to leave undecided).
+_THIN_SPACE = r"[\u00a0\u2009\u202f]"
+_GROUP_SPACE = re.compile(rf"(?<=\d)(?:\\[,;: ]|~|\{{,\}}|{_THIN_SPACE})(?=\d{{3}}(?!\d))")
+_UNICODE_GROUP_SPACE = re.compile(rf"\d{_THIN_SPACE}\d")
+SPACE_GROUPED = re.compile(r"(?<![\d.,])\d{1,3}(?: \d{3})+(?![\d.,/-])")  # "1 200", not "12 200-kilobyte"
 _MIXED_NUMBER = re.compile(r"(\d)\s*(\\[dt]?frac)")  # 10\frac{1}{12} is 10 + 1/12, not 101/12
 _BOXED = re.compile(r"\\boxed\s*(?=\{)")
 # An integer power written out: 2^{10}, 3^2. Not 10^5 after a multiplication sign (scientific notation is read

@@ -117,11 +117,12 @@ _WORDS_THEN_LETTER = re.compile(r"^(.+?)\s*\(([A-Pa-p])\)$")
 def parse_choice(answer: str, options: dict[str, str]) -> str | None:
     """The option letter an answer names: "(B)", "B)", "option b", "the answer is B", "\\boxed{B}", "Nitrogen (B)",
     or an option's text."""
-    plain = (strip_latex(answer) if "\\" in answer else answer).strip().strip("*_ ")  # LaTeX only around a letter
+    bare = answer.strip().strip("*_ ")
+    plain = strip_latex(answer).strip().strip("*_ ") if "\\" in answer else bare  # LaTeX only around a letter
     match = _ANSWER_LETTER.match(plain)
     if match and match.group(1).upper() in options:
         return match.group(1).upper()
-    both = _WORDS_THEN_LETTER.match(answer.strip().strip("*_ "))
+    both = _WORDS_THEN_LETTER.match(bare)
     if both and normalise_text(options.get(both.group(2).upper(), "")) == normalise_text(both.group(1)):
         return both.group(2).upper()
     norm = normalise_text(answer)
