@@ -794,3 +794,41 @@ def test_free_text_named_in_part_is_unclear(answer: str, agrees: bool | None) ->
 )
 def test_a_closing_total_and_its_parts(closing: str, conclusion: str) -> None:
     assert analyse("How many?", "May: 48/2 = 24.\n" + closing, conclusion).conclusion == conclusion
+
+
+@pytest.mark.parametrize(
+    ("closing", "conclusion"),
+    [
+        ("So Janet makes $18 every day at the market from selling 9 eggs.", "18"),  # the result, then how
+        ("The shop earns $55 by selling 3 pens and 2 books.", "55"),
+        ("She makes $18 per day, selling 9 eggs at $2 each.", "18"),
+        ("So, the shop makes **$55** after selling 3 pens and 2 books.", "55"),
+        ("In total, the shop earns $55 for the 3 pens and the 2 books.", "55"),
+        ("So there are 3 groups with 12 students.", "12"),  # "with" states no circumstance: read as before
+        ("Thus, 5 people at 12 dollars each pay 60.", "60"),  # no result after a subject and verb
+        ("For 3 pens she pays $15.", "15"),  # a circumstance first: the sentence ends on its result
+        ("The temperature dropped 8 degrees from 5 to -3.", "-3"),  # a value reached: it ends on it
+        ("The train travels 20 miles per hour for 6 hours, so it travels 120 miles.", "120"),  # goes on
+        ("If he leaves the $500 for 5 years, he will have $925.00.", "925"),  # a condition first
+        ("The emf is 400 J divided by 1.5 C.", "1.5"),  # a computation, read as before
+        ("The image is 35 inches from the mirror, and the image is 17.5 inches from the object.", "17.5"),
+    ],
+)
+def test_a_closing_result_and_its_circumstances(closing: str, conclusion: str) -> None:
+    assert analyse("How much?", "9 * 2 = 18. 3 * 5 = 15.\n" + closing, conclusion).conclusion == conclusion
+
+
+@pytest.mark.parametrize(
+    ("rationale", "answer", "agrees"),
+    [
+        ("The city grew by 0.5 million to reach 1.5 million people.", "1500000", True),
+        ("Revenue rose to $2.5k.", "2500", True),
+        ("So it costs $4M.", "4000000", True),
+        ("The answer is 1,500,000 people.", "1.5 million", True),
+        ("So it is 1.5 million.", "1.5", True),  # asked in millions
+        ("So it is 1.5 million.", "15000", False),
+        ("He ran 5 m.", "5000", False),  # "m" is metres, no scale
+    ],
+)
+def test_a_number_with_a_scale_agrees_with_its_value(rationale: str, answer: str, agrees: bool) -> None:
+    assert analyse("How many?", rationale, answer).agrees is agrees

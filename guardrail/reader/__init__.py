@@ -8,11 +8,12 @@ module is the reader's public API; the private modules hold one job each:
 ``_analysis``       :class:`AnswerAnalysis` and :func:`analyse`; answer type and normal form
 ``_candidates``     the answers a question offers (options, "X or Y" labels) and which one was given
 ``_conclusion``     the concluding step and the value it states
+``_remarks``        checks of a result and asides ("Check: 144 / 12 = 12", "Note: ..."), left out of it
 ``_mentions``       whether a text mentions the answer, per answer type
 ``_options``        option lists, the letter an answer or step names, eliminations, word options
 ``_polarity``       yes/no answers, the polarity a sentence asserts, true-or-false statement verdicts (restated
                     or deduced in one step)
-``_numbers``        number words, parsing, canonical formatting, scientific notation
+``_numbers``        number words, parsing, canonical formatting, scientific notation, scales ("1.5 million")
 ``_latex``          LaTeX as plain math (``math_canonical``) and LaTeX removed to read numbers
 ``_lists``          answers that list several values ("3, -2", "x = 3 or x = -2"), compared as sets
 ``_text``           text normalisation, sentence splits, conclusion cues, label sets ("even or odd")

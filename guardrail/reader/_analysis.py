@@ -20,7 +20,8 @@ from ._conclusion import find_conclusion, label_conclusion, looks_math, math_con
 from ._latex import without_units
 from ._lists import concluded_values, listed_values
 from ._mentions import MATCHERS
-from ._numbers import format_number, fraction, number_strings_in, option_value, parse_number
+from ._numbers import format_number, fraction, number_strings_in, option_value, parse_number, scaled_values
+from ._remarks import without_remarks
 from ._options import parse_choice, parse_options, question_body
 from ._polarity import parse_yes_no, statement_verdict, verdict_as_answer
 from ._steps import split_steps
@@ -98,21 +99,24 @@ def analyse(question: str, rationale: str, answer: str) -> AnswerAnalysis:
     steps = [_STEP_NUMBER.sub("", s.text, count=1) for s in split_steps(rationale)]
     matcher = MATCHERS[answer_type]
     options = parse_options(question) if answer_type is AnswerType.CHOICE else {}
-    step_index, conclusion = find_conclusion(steps, answer_type, options)
+    read = without_remarks(steps)  # the conclusion is read without checks and asides ("Check: 144 / 12 = 12")
+    step_index, conclusion = _conclusion_of(read, answer_type, options)
     hits = tuple(i for i, text in enumerate(steps) if norm and matcher(text, norm, options))
     listed = listed_values(answer) if answer_type is AnswerType.TEXT else None
     if listed is not None:
         norm = ",".join(listed)
-        conclusion = _list_conclusion(conclusion, steps[step_index] if step_index is not None else "")
+        conclusion = _list_conclusion(conclusion, read[step_index] if step_index is not None else "")
     elif conclusion is None and answer_type is AnswerType.TEXT and step_index is not None and norm:
         if looks_math(norm):
-            conclusion = math_conclusion(steps[step_index])
+            conclusion = math_conclusion(read[step_index])
         if conclusion is None:
-            conclusion = label_conclusion(steps[step_index], norm, question)
+            conclusion = label_conclusion(read[step_index], norm, question)
     if conclusion is None and answer_type in (AnswerType.CHOICE, AnswerType.YES_NO):
         verdict = statement_verdict(question, steps)
         conclusion = verdict_as_answer(verdict, answer_type, options) if verdict else None
     agrees = None if conclusion is None or not norm else _same_value(conclusion, norm, answer_type)
+    if agrees is False and answer_type is AnswerType.NUMERIC and step_index is not None:
+        agrees = _same_scaled(conclusion, norm, read[step_index], answer)  # type: ignore[arg-type]
     if agrees:
         position: Position = "conclusion"
     else:
@@ -131,6 +135,17 @@ def analyse(question: str, rationale: str, answer: str) -> AnswerAnalysis:
         topic_overlap=topic_overlap(question_body(question, options or parse_options(question)), rationale),
         derived=_derived(steps, step_index, conclusion, answer_type, options),
     )
+
+
+def _conclusion_of(
+    read: list[str], answer_type: AnswerType, options: dict[str, str]
+) -> tuple[int | None, str | None]:
+    """:func:`find_conclusion` over the steps that remain once remarks are left out, indexed as ``read`` is."""
+    remaining = [i for i, step in enumerate(read) if step.strip()]
+    index, conclusion = find_conclusion([read[i] for i in remaining], answer_type, options)
+    if index is None:
+        return (len(read) - 1 if read else None), conclusion
+    return remaining[index], conclusion
 
 
 def _list_conclusion(explicit: str | None, step: str) -> str | None:
@@ -156,6 +171,12 @@ def _derived(
     if value is None:
         return None
     return derives_conclusion([number_strings_in(step) for step in steps], step_index, format_number(value))
+
+
+def _same_scaled(conclusion: str, norm: str, step: str, answer: str) -> bool:
+    """Whether one side is the other written with a scale: "1.5 million" concluded, 1500000 answered (or the
+    other way round)."""
+    return (conclusion, norm) in scaled_values(step) or (norm, conclusion) in scaled_values(answer)
 
 
 def _same_value(conclusion: str, norm: str, answer_type: AnswerType) -> bool | None:

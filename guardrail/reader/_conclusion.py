@@ -162,6 +162,8 @@ def _number_ending(step: str) -> str | None:
     values = number_strings_in(step)
     if len(values) >= 3 and _OPENS_ON_TOTAL.match(step) and _adds_up(values):
         return values[0]
+    if len(values) >= 2 and (result := _RESULT_THEN_CIRCUMSTANCES.match(step)):
+        return first_value(result.group(1))
     without_parts = _PART_OF.sub(" ", step)
     wholes = number_strings_in(without_parts) if without_parts != step else values
     return wholes[-1] if wholes else (values[-1] if values else None)
@@ -172,6 +174,25 @@ def _number_ending(step: str) -> str | None:
 # away 4, so 6 remain.", ends on its result).
 _OPENS_ON_TOTAL = re.compile(
     r"^\W*(?:(?:so|therefore|thus|hence|in\s+total|altogether|overall)\b[^\d]{0,60})?\$?\d", re.IGNORECASE
+)
+
+
+# A closing sentence that states its result and then how it came about: "So Janet makes $18 every day at the market
+# from selling 9 eggs.", "The shop earns $55 by selling 3 pens and 2 books." (a subject and verb, the result, a few
+# words of unit or time, then one circumstance with the numbers it was made from, to the sentence's end). Read as
+# the last number, 9 and 2 were taken for the result. A sentence that opens on a condition ("If he leaves $500 for
+# five years, he will have $925"), computes ("400 J divided by 1.5 C"), goes on after a comma ("20 miles per hour
+# for 6 hours, so it travels 120 miles") or to a value reached ("from 5 to -3", "= 12") ends on its result as before.
+_RESULT_THEN_CIRCUMSTANCES = re.compile(
+    r"^(?!.*(?:\b(?:to|reach(?:es|ed|ing)?|becomes?|became)\s+(?:minus\s+|negative\s+)?[$\u2212-]?\d|=))"
+    r"\W*(?:(?:so|therefore|thus|hence|in\s+total|altogether|overall|in\s+all)\b,?\s+)?"
+    r"(?!(?:if|when|whenever|since|because|after|before|once|while|although|though|as|for|with|at|on|in|by|from|"
+    r"per|each)\b)"
+    r"(?:[A-Za-z'\u2019-]+\s+){1,8}(?:a\s+total\s+of\s+|only\s+|exactly\s+|about\s+)?\**"
+    r"(\$?\d[\d,]*(?:\.\d+)?)(?!\d|[.,]\d)\**\s*%?\s*"
+    r"(?:(?!(?:divided|multiplied|times|plus|minus)\b)[A-Za-z'\u2019]+\s+){0,3}?(?:[A-Za-z]+,\s+)?"
+    r"(?:from|by|for|after|on|at|selling|when|while|over|across|out\s+of)\s+[^,;]*\d[^,;]*$",
+    re.IGNORECASE,
 )
 
 

@@ -228,3 +228,23 @@ def first_value(text: str) -> str | None:
     if value is not None and denominator and (den := fraction(denominator)):
         value = value / den
     return format_number(value) if value is not None else None
+
+
+# A number with a scale word or letter after it: "1.5 million", "$2.5k", "3 bn", "$4M" (not "5 m", metres).
+_SCALED = re.compile(
+    r"(?<![\w.])(\d[\d,]*(?:\.\d+)?)\s*((?i:thousand|million|billion|trillion|bn)|[kKM])(?![\w-])"
+)
+_SCALES = {"thousand": 1000, "k": 1000, "million": 10**6, "m": 10**6, "billion": 10**9, "bn": 10**9,
+           "trillion": 10**12}
+
+
+def scaled_values(text: str) -> frozenset[tuple[str, str]]:
+    """(the number as written, its value with the scale) for each scaled number in ``text``, both canonical:
+    "1.5 million" gives ("1.5", "1500000")."""
+    found = set()
+    for match in _SCALED.finditer(text):
+        value = fraction(match.group(1))
+        if value is not None:
+            found.add((format_number(value), format_number(value * _SCALES[match.group(2).casefold()])))
+    return frozenset(found)
+

@@ -1,0 +1,80 @@
+"""Sentences that comment on a result instead of stating it, left out when the conclusion is read.
+
+* Checks: "12 * 12 = 144. Check: 144 / 12 = 12 ✓", "Verification: 55 - 40 = 15, which matches the pens",
+  "Let's verify: 42 / 6 = 7". Their numbers are the check's working: read as the conclusion, the
+  check passed a wrong 12 and blocked the right 144.
+* Asides opened as such: "Note: with 8% sales tax the total would be 59.40.", "Incidentally, a dozen is 12.",
+  "For reference, one book is 20.", unless they conclude ("Note that the total is therefore 55.").
+
+A remark that concludes ("Check: ..., so the answer is 144") is read as usual.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ._text import SENTENCE_SPLIT
+
+# A sentence that opens a check of what came before it. Weighing the options ("Checking each option:") is the
+# rationale itself, and so is putting a value found back into an equation ("Substituting 12 back into J = 4N, John
+# has 48": on our own rows such steps state the answer).
+_CHECK_OPENER = re.compile(
+    r"^[\W_]*(?:(?:let'?s|let\s+us|we\s+can|now|quick(?:ly)?|finally)\s+)?(?:double[- ]?)?"
+    r"(?:check(?:ing)?|verif(?:y|ying|ication)|confirm(?:ing|ation)?|sanity[- ]check)\b"
+    r"(?!\s+(?:each|all|every|the)?\s*(?:of\s+the\s+)?(?:options?|choices?|answer\s+choices?)\b)",
+    re.IGNORECASE,
+)
+# A sentence that says it is an aside.
+_ASIDE_OPENER = re.compile(
+    r"^[\W_]*(?:note\b|n\.?b\.|remark\b|incidentally\b|by\s+the\s+way\b|fun\s+fact\b|for\s+(?:reference|comparison|"
+    r"context)\b|side\s+note\b|(?:as\s+an\s+)?aside\b|unrelated\b|p\.?\s?s\.)",
+    re.IGNORECASE,
+)
+# A remark that concludes is read: "Note that the total is therefore 55.", "Check: 12 * 12 is 144, not 124, so the
+# answer is 144."
+_CONCLUDES = re.compile(r"\b(?:so|therefore|thus|hence|answer|in\s+total|altogether|final|result)\b|\\boxed", re.I)
+# A line that only heads a check ("Verification:", "### Check", "**Let's verify:**"): the lines under it are the
+# check, up to a line that concludes or heads something else. ("Let's verify." ends a sentence: in "The answer
+# should be 12. Let's verify. Jenny prints 175 pages ..." the working that follows is the rationale itself.)
+_MARKUP = re.compile(r"^\s*#+\s*|[*_]+")
+_ENDS_BLOCK = re.compile(
+    r"^\W*(?:#|\*\*|(?:so|therefore|thus|hence|in\s+conclusion|final|the\s+(?:final\s+)?answer|answer)\b)"
+    r"|\\boxed",
+    re.IGNORECASE,
+)
+# Most steps check nothing: only these are split into sentences.
+_MAY_REMARK = re.compile(
+    r"check|verif|confirm|note|n\.?b\.|remark|incidentally|by the way|fun fact|for reference|"
+    r"for comparison|for context|aside|unrelated|p\.?\s?s\.",
+    re.IGNORECASE,
+)
+
+
+def _heads_check(step: str) -> bool:
+    plain = _MARKUP.sub("", step).strip()
+    headed = plain.endswith(":") or step.lstrip().startswith(("#", "**")) and plain[-1:] not in ".!?"
+    return headed and len(plain) <= 40 and bool(_CHECK_OPENER.match(plain))
+
+
+def _is_remark(sentence: str) -> bool:
+    return bool(_CHECK_OPENER.match(sentence) or _ASIDE_OPENER.match(sentence)) and not _CONCLUDES.search(sentence)
+
+
+def without_remarks(steps: list[str]) -> list[str]:
+    """``steps`` with the checks and asides left out (a step that was all remark becomes ""), index for index."""
+    read: list[str] = []
+    in_block = False
+    for step in steps:
+        if in_block and not (_ENDS_BLOCK.search(step) or _CONCLUDES.search(step)):
+            read.append("")
+            continue
+        in_block = False
+        if _heads_check(step):
+            in_block = True
+            read.append("")
+            continue
+        if not _MAY_REMARK.search(step):
+            read.append(step)
+            continue
+        read.append(" ".join(s for s in SENTENCE_SPLIT.split(step) if not _is_remark(s)))
+    return read
