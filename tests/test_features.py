@@ -790,6 +790,8 @@ def test_free_text_named_in_part_is_unclear(answer: str, agrees: bool | None) ->
         ("She sold 72 clips altogether, 24 of them in May.", "72"),  # "24 of them" is a part
         ("So the speed is 0.75 minus 0.75, or 0.", "0"),  # a zero is no part of a total
         ("So she has 3 bags with 2 and 1 apples, and 5 apples.", "5"),  # the first number is no sum of the others
+        ("So she needs 5 more cupcakes, one for each friend.", "5"),  # "one" as a pronoun counts nothing
+        ("So 5 people came, one of whom was late.", "5"),
     ],
 )
 def test_a_closing_total_and_its_parts(closing: str, conclusion: str) -> None:
@@ -832,3 +834,23 @@ def test_a_closing_result_and_its_circumstances(closing: str, conclusion: str) -
 )
 def test_a_number_with_a_scale_agrees_with_its_value(rationale: str, answer: str, agrees: bool) -> None:
     assert analyse("How many?", rationale, answer).agrees is agrees
+
+
+@pytest.mark.parametrize(
+    ("output", "conclusion"),
+    [
+        ("**Answer:** 55\n\n**Explanation:** The pens bring 3 x 5 = 15 and the books 2 x 20 = 40.", None),
+        ("Answer: 55\nExplanation: 3 x 5 = 15 and 2 x 20 = 40, so the total is 55.", "55"),
+        ("Answer: 55\nReasoning: 15 + 40 = 55.", None),  # no step concludes: the answer line said it
+    ],
+)
+def test_an_explanation_after_its_answer_is_read_only_where_it_concludes(output: str, conclusion: str | None) -> None:
+    """Answer first: the extractor takes the answer line out, and the explanation's last number (the books' 40)
+    is no result unless a step concludes."""
+    from guardrail import extract
+
+    extraction = extract(output)
+    assert extraction.answer == "55"
+    analysis = analyse("How much does the shop earn?", extraction.rationale, extraction.answer)
+    assert analysis.conclusion == conclusion
+    assert analysis.agrees is (None if conclusion is None else True)

@@ -23,7 +23,16 @@ from ._latex import (
 )
 from ._lists import listed_values
 from ._mentions import mentions_text
-from ._numbers import DIGIT, first_value, format_number, fraction, number_strings_in, option_value, parse_number
+from ._numbers import (
+    DIGIT,
+    PRONOUN_ONE,
+    first_value,
+    format_number,
+    fraction,
+    number_strings_in,
+    option_value,
+    parse_number,
+)
 from ._options import (
     AMBIGUOUS,
     REJECTION_CUE,
@@ -39,7 +48,7 @@ from ._options import (
     weighed_letters,
 )
 from ._polarity import parse_yes_no, statement_polarity
-from ._text import CONCLUSION_CUE, SENTENCE_SPLIT, label_set, normalise_text, whole_word
+from ._text import CONCLUDING_WORDS, CONCLUSION_CUE, SENTENCE_SPLIT, label_set, normalise_text, whole_word
 
 
 # A closing remark in parentheses is an aside, not the conclusion: "(2,500 would be millimetres, not cm.)"
@@ -88,15 +97,26 @@ def find_conclusion(
         return _conclude_text_option(steps, window, options, rejected)
     # the step a choice is read from in full: the last one before the closing eliminations
     primary = next((i for i in window if i < len(steps) - closing), None)
+    explained = next((i for i, step in enumerate(steps) if _EXPLANATION.match(step)), len(steps)) if (
+        answer_type is AnswerType.NUMERIC) else len(steps)
     for index in window:
         # a choice is read in full only from the primary step; the others need a cue (see _conclude_choice_cued)
         read = _conclude_choice_cued if answer_type is AnswerType.CHOICE and index != primary else extract
         value = read(steps[index], kept(options, rejected[index]) if rejected else options)
         if value is not None:
+            if index >= explained and not CONCLUDING_WORDS.search(steps[index]):
+                return index, None
             return index, (None if value == AMBIGUOUS else value)
         if answer_type is AnswerType.YES_NO:
             return index, None  # a final non-concluding fact: polarity undeterminable, don't look further
     return (len(steps) - 1 if steps else None), None
+
+
+# An explanation given after its answer ("**Answer:** 55" then "**Explanation:** the pens bring 3 x 5 = 15 and the
+# books 2 x 20 = 40"; the extractor takes the answer line out) sets out how the answer comes about, and its last
+# number need not be the result: a number is read from it only where a step concludes ("so the total is 55"). (On
+# our rows and the suite's items no rationale has such a label: the rule is for outputs written answer first.)
+_EXPLANATION = re.compile(r"^[\W_]*(?:explanation|reasoning|rationale|justification)\s*(?:\**\s*)[:\-]", re.IGNORECASE)
 
 
 _ANSWER_NUMBER = re.compile(r"answer\s*(?:is|:|=)[\s:*]*(.{1,40})", re.IGNORECASE)
@@ -164,7 +184,8 @@ def _number_ending(step: str) -> str | None:
         return values[0]
     if len(values) >= 2 and (result := _RESULT_THEN_CIRCUMSTANCES.match(step)):
         return first_value(result.group(1))
-    without_parts = _PART_OF.sub(" ", step)
+    # parts ("24 of them") and the pronoun "one" are no result
+    without_parts = PRONOUN_ONE.sub(" ", _PART_OF.sub(" ", step))
     wholes = number_strings_in(without_parts) if without_parts != step else values
     return wholes[-1] if wholes else (values[-1] if values else None)
 

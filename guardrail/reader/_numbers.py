@@ -50,6 +50,16 @@ _NUMBER_WORDS = re.compile(
 )
 
 
+# "One" as a pronoun counts nothing: "one for each friend", "each one costs $2", "one of whom was late". (A count
+# referred back to, "over the two months", was tried too: on our rows it lost "the six months from April to
+# October" as a conclusion and gained none.)
+PRONOUN_ONE = re.compile(
+    r"\b(?:each|every|no|this|that|which|any)\s+one\b"
+    r"|\bone\s+(?:for\s+(?:each|every)|of\s+(?:them|whom|which|these|those|us)|another|by\s+one)\b",
+    re.IGNORECASE,
+)
+
+
 # A number token: optional sign, digits with thousands separators, decimals, an optional "/denominator"
 # written without spaces (a fraction like 3/4; "48 / 2" is left as two numbers).
 # A unit glued to the number ("2km", "5kg", "3rd") is allowed after it; a letter before it ("x2") is not.

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from ._text import SENTENCE_SPLIT
+from ._text import CONCLUDING_WORDS, SENTENCE_SPLIT
 
 # A sentence that opens a check of what came before it. Weighing the options ("Checking each option:") is the
 # rationale itself, and so is putting a value found back into an equation ("Substituting 12 back into J = 4N, John
@@ -30,9 +30,6 @@ _ASIDE_OPENER = re.compile(
     r"context)\b|side\s+note\b|(?:as\s+an\s+)?aside\b|unrelated\b|p\.?\s?s\.)",
     re.IGNORECASE,
 )
-# A remark that concludes is read: "Note that the total is therefore 55.", "Check: 12 * 12 is 144, not 124, so the
-# answer is 144."
-_CONCLUDES = re.compile(r"\b(?:so|therefore|thus|hence|answer|in\s+total|altogether|final|result)\b|\\boxed", re.I)
 # A line that only heads a check ("Verification:", "### Check", "**Let's verify:**"): the lines under it are the
 # check, up to a line that concludes or heads something else. ("Let's verify." ends a sentence: in "The answer
 # should be 12. Let's verify. Jenny prints 175 pages ..." the working that follows is the rationale itself.)
@@ -57,7 +54,9 @@ def _heads_check(step: str) -> bool:
 
 
 def _is_remark(sentence: str) -> bool:
-    return bool(_CHECK_OPENER.match(sentence) or _ASIDE_OPENER.match(sentence)) and not _CONCLUDES.search(sentence)
+    """A check or an aside that does not conclude ("Note that the total is therefore 55." is read)."""
+    opens = _CHECK_OPENER.match(sentence) or _ASIDE_OPENER.match(sentence)
+    return bool(opens) and not CONCLUDING_WORDS.search(sentence)
 
 
 def without_remarks(steps: list[str]) -> list[str]:
@@ -65,7 +64,7 @@ def without_remarks(steps: list[str]) -> list[str]:
     read: list[str] = []
     in_block = False
     for step in steps:
-        if in_block and not (_ENDS_BLOCK.search(step) or _CONCLUDES.search(step)):
+        if in_block and not (_ENDS_BLOCK.search(step) or CONCLUDING_WORDS.search(step)):
             read.append("")
             continue
         in_block = False

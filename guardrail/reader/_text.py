@@ -56,6 +56,12 @@ CONCLUSION_CUE = re.compile(
 )
 
 
+# Words that say a sentence concludes (``CONCLUSION_CUE`` without "=", which working has too).
+CONCLUDING_WORDS = re.compile(
+    r"\b(?:so|therefore|thus|hence|answer|in\s+total|altogether|final|result)\b|\\boxed", re.IGNORECASE
+)
+
+
 @lru_cache(maxsize=512)
 def whole_word(text: str) -> re.Pattern[str]:
     """A pattern for ``text`` not inside a longer word (cached: the same options are searched per step)."""
