@@ -43,6 +43,12 @@ def test_weighing_the_options_is_no_check() -> None:
     assert analyse(question, rationale, "A").agrees is True
 
 
+def test_a_check_block_runs_until_a_line_concludes() -> None:
+    rationale = "Total: 15 + 40 = 55.\nVerification:\n55 - 40 = 15, so the pens are right ✓\n55 - 15 = 40 ✓"
+    assert analyse(_PENS, rationale, "55").agrees is True
+    assert analyse(_PENS, rationale, "15").agrees is False
+
+
 def test_a_conclusion_after_a_check_block_is_read() -> None:
     rationale = "15 + 40 = 55.\nVerification:\n55 - 40 = 15 ✓\nTherefore, the shop earns $55."
     assert analyse(_PENS, rationale, "55").conclusion == "55"

@@ -257,4 +257,3 @@ def scaled_values(text: str) -> frozenset[tuple[str, str]]:
         if value is not None:
             found.add((format_number(value), format_number(value * _SCALES[match.group(2).casefold()])))
     return frozenset(found)
-

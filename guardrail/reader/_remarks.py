@@ -36,7 +36,7 @@ _ASIDE_OPENER = re.compile(
 _MARKUP = re.compile(r"^\s*#+\s*|[*_]+")
 _ENDS_BLOCK = re.compile(
     r"^\W*(?:#|\*\*|(?:so|therefore|thus|hence|in\s+conclusion|final|the\s+(?:final\s+)?answer|answer)\b)"
-    r"|\\boxed",
+    r"|\banswer\b|\\boxed",  # not a "so" inside a line: "55 - 40 = 15, so the pens are right" still checks
     re.IGNORECASE,
 )
 # Most steps check nothing: only these are split into sentences.
@@ -49,7 +49,7 @@ _MAY_REMARK = re.compile(
 
 def _heads_check(step: str) -> bool:
     plain = _MARKUP.sub("", step).strip()
-    headed = plain.endswith(":") or step.lstrip().startswith(("#", "**")) and plain[-1:] not in ".!?"
+    headed = plain.endswith(":") or (step.lstrip().startswith(("#", "**")) and plain[-1:] not in ".!?")
     return headed and len(plain) <= 40 and bool(_CHECK_OPENER.match(plain))
 
 
@@ -64,7 +64,7 @@ def without_remarks(steps: list[str]) -> list[str]:
     read: list[str] = []
     in_block = False
     for step in steps:
-        if in_block and not (_ENDS_BLOCK.search(step) or CONCLUDING_WORDS.search(step)):
+        if in_block and not _ENDS_BLOCK.search(step):
             read.append("")
             continue
         in_block = False
