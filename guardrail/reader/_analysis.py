@@ -21,9 +21,9 @@ from ._latex import without_units
 from ._lists import concluded_values, listed_values
 from ._mentions import MATCHERS
 from ._numbers import format_number, fraction, number_strings_in, option_value, parse_number, scaled_values
-from ._remarks import without_remarks
 from ._options import parse_choice, parse_options, question_body
 from ._polarity import parse_yes_no, statement_verdict, verdict_as_answer
+from ._remarks import without_remarks
 from ._steps import split_steps
 from ._support import derives_conclusion, topic_overlap
 from ._text import normalise_text, whole_word

@@ -97,8 +97,7 @@ def find_conclusion(
         return _conclude_text_option(steps, window, options, rejected)
     # the step a choice is read from in full: the last one before the closing eliminations
     primary = next((i for i in window if i < len(steps) - closing), None)
-    explained = next((i for i, step in enumerate(steps) if _EXPLANATION.match(step)), len(steps)) if (
-        answer_type is AnswerType.NUMERIC) else len(steps)
+    explained = _explanation_start(steps) if answer_type is AnswerType.NUMERIC else len(steps)
     for index in window:
         # a choice is read in full only from the primary step; the others need a cue (see _conclude_choice_cued)
         read = _conclude_choice_cued if answer_type is AnswerType.CHOICE and index != primary else extract
@@ -117,6 +116,11 @@ def find_conclusion(
 # number need not be the result: a number is read from it only where a step concludes ("so the total is 55"). (On
 # our rows and the suite's items no rationale has such a label: the rule is for outputs written answer first.)
 _EXPLANATION = re.compile(r"^[\W_]*(?:explanation|reasoning|rationale|justification)\s*(?:\**\s*)[:\-]", re.IGNORECASE)
+
+
+def _explanation_start(steps: list[str]) -> int:
+    """The index of the step that opens an explanation (``_EXPLANATION``); ``len(steps)`` when none does."""
+    return next((i for i, step in enumerate(steps) if _EXPLANATION.match(step)), len(steps))
 
 
 _ANSWER_NUMBER = re.compile(r"answer\s*(?:is|:|=)[\s:*]*(.{1,40})", re.IGNORECASE)

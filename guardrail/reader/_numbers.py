@@ -50,6 +50,11 @@ _NUMBER_WORDS = re.compile(
 )
 
 
+# What a scale word or letter multiplies by ("three hundred", "1.5 million", "$2.5k", "$4M").
+_SCALES = {"hundred": 100, "thousand": 1000, "k": 1000, "million": 10**6, "m": 10**6, "billion": 10**9, "bn": 10**9,
+           "trillion": 10**12}
+
+
 # "One" as a pronoun counts nothing: "one for each friend", "each one costs $2", "one of whom was late". (A count
 # referred back to, "over the two months", was tried too: on our rows it lost "the six months from April to
 # October" as a conclusion and gained none.)
@@ -131,7 +136,7 @@ def words_to_digits(text: str) -> str:
         if value is None:
             return match.group(0)
         scale = (match.group("scale") or "").casefold()
-        return str(value * {"hundred": 100, "thousand": 1000, "million": 1000000}.get(scale, 1))
+        return str(value * _SCALES.get(scale, 1))
 
     return _NUMBER_WORDS.sub(repl, text)
 
@@ -244,8 +249,6 @@ def first_value(text: str) -> str | None:
 _SCALED = re.compile(
     r"(?<![\w.])(\d[\d,]*(?:\.\d+)?)\s*((?i:thousand|million|billion|trillion|bn)|[kKM])(?![\w-])"
 )
-_SCALES = {"thousand": 1000, "k": 1000, "million": 10**6, "m": 10**6, "billion": 10**9, "bn": 10**9,
-           "trillion": 10**12}
 
 
 def scaled_values(text: str) -> frozenset[tuple[str, str]]:

@@ -18,18 +18,19 @@ from ._text import CONCLUDING_WORDS, SENTENCE_SPLIT
 # A sentence that opens a check of what came before it. Weighing the options ("Checking each option:") is the
 # rationale itself, and so is putting a value found back into an equation ("Substituting 12 back into J = 4N, John
 # has 48": on our own rows such steps state the answer).
+_CHECK_WORDS = r"check(?:ing)?|verif(?:y|ying|ication)|confirm(?:ing|ation)?|sanity[- ]check"
 _CHECK_OPENER = re.compile(
     r"^[\W_]*(?:(?:let'?s|let\s+us|we\s+can|now|quick(?:ly)?|finally)\s+)?(?:double[- ]?)?"
-    r"(?:check(?:ing)?|verif(?:y|ying|ication)|confirm(?:ing|ation)?|sanity[- ]check)\b"
+    rf"(?:{_CHECK_WORDS})\b"
     r"(?!\s+(?:each|all|every|the)?\s*(?:of\s+the\s+)?(?:options?|choices?|answer\s+choices?)\b)",
     re.IGNORECASE,
 )
 # A sentence that says it is an aside.
-_ASIDE_OPENER = re.compile(
-    r"^[\W_]*(?:note\b|n\.?b\.|remark\b|incidentally\b|by\s+the\s+way\b|fun\s+fact\b|for\s+(?:reference|comparison|"
-    r"context)\b|side\s+note\b|(?:as\s+an\s+)?aside\b|unrelated\b|p\.?\s?s\.)",
-    re.IGNORECASE,
+_ASIDE_WORDS = (
+    r"note\b|n\.?b\.|remark\b|incidentally\b|by\s+the\s+way\b|fun\s+fact\b|for\s+(?:reference|comparison|context)\b"
+    r"|side\s+note\b|(?:as\s+an\s+)?aside\b|unrelated\b|p\.?\s?s\."
 )
+_ASIDE_OPENER = re.compile(rf"^[\W_]*(?:{_ASIDE_WORDS})", re.IGNORECASE)
 # A line that only heads a check ("Verification:", "### Check", "**Let's verify:**"): the lines under it are the
 # check, up to a line that concludes or heads something else. ("Let's verify." ends a sentence: in "The answer
 # should be 12. Let's verify. Jenny prints 175 pages ..." the working that follows is the rationale itself.)
@@ -39,12 +40,8 @@ _ENDS_BLOCK = re.compile(
     r"|\banswer\b|\\boxed",  # not a "so" inside a line: "55 - 40 = 15, so the pens are right" still checks
     re.IGNORECASE,
 )
-# Most steps check nothing: only these are split into sentences.
-_MAY_REMARK = re.compile(
-    r"check|verif|confirm|note|n\.?b\.|remark|incidentally|by the way|fun fact|for reference|"
-    r"for comparison|for context|aside|unrelated|p\.?\s?s\.",
-    re.IGNORECASE,
-)
+# Most steps check nothing: only a step with an opener's words somewhere is split into sentences.
+_MAY_REMARK = re.compile(rf"{_CHECK_WORDS}|{_ASIDE_WORDS}", re.IGNORECASE)
 
 
 def _heads_check(step: str) -> bool:

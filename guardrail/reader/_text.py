@@ -49,17 +49,16 @@ def normalise_text(text: str) -> str:
 SENTENCE_SPLIT = re.compile(r"(?<=[.!?])[)\]\"']?\s+")
 
 
+# Words that say a sentence concludes. ``CONCLUSION_CUE`` adds looser ones and "=" (for reading a label or free-text
+# answer); ``CONCLUDING_WORDS`` leaves out "=", which working has too (for telling a remark or an explanation's step
+# that concludes from one that does not).
+_CONCLUDING = r"so|therefore|thus|hence|answer|altogether|final|result"
 CONCLUSION_CUE = re.compile(
-    r"\b(?:so|therefore|thus|hence|consequently|answer|conclude|conclusion|overall|in total|altogether|"
-    r"in summary|final|result|means|which means|that means)\b|\\boxed|=",
+    rf"\b(?:{_CONCLUDING}|consequently|conclude|conclusion|overall|in total|in summary|means|which means|"
+    r"that means)\b|\\boxed|=",
     re.IGNORECASE,
 )
-
-
-# Words that say a sentence concludes (``CONCLUSION_CUE`` without "=", which working has too).
-CONCLUDING_WORDS = re.compile(
-    r"\b(?:so|therefore|thus|hence|answer|in\s+total|altogether|final|result)\b|\\boxed", re.IGNORECASE
-)
+CONCLUDING_WORDS = re.compile(rf"\b(?:{_CONCLUDING}|in\s+total)\b|\\boxed", re.IGNORECASE)
 
 
 @lru_cache(maxsize=512)
