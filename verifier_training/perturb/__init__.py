@@ -21,6 +21,7 @@ from pathlib import Path
 from ..cli_common import VERBOSE_HELP, read_config
 from ..rows import BaseRow, Row, read_rows, write_rows
 from ._common import Example, Operator, Variant, render
+from .checked import with_check
 
 SPLITS = ("train", "dev", "test")
 ROW_KEYS = tuple(f.name for f in fields(Row))  # a labelled row: id, qid, source, split, question, ..., answer_type
@@ -34,6 +35,7 @@ class PerturbConfig:
     n_inconsistent: dict[str, int] = field(default_factory=lambda: {"default": 2, "strategyqa": 3, "prmbench": 3})
     limit_per_split: int = 0  # 0 = all base examples
     decorate_inconsistent: float = 0.3  # share of label-0 variants that also get a filler / aside
+    checked: float = 0.0  # share of rows (either label) that close with a check of their own result (``checked``)
 
     @classmethod
     def load(cls, path: str | Path) -> PerturbConfig:
@@ -165,7 +167,7 @@ def perturb_split(rows: Iterable[dict], config: PerturbConfig) -> list[dict]:
         rng = random.Random(f"{config.seed}:{example.row['id']}")
         pool = by_type.get(example.answer_type, [])
         for number, variant in enumerate(variants_for(example, pool, config, rng)):
-            out.append(to_row(example, variant, number, rng))
+            out.append(with_check(to_row(example, variant, number, rng), config.checked, config.seed))
     return out
 
 
