@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from verifier_training.perturb import (
     perturb_split,
     to_row,
 )
+from verifier_training.perturb.checked import with_check
 from verifier_training.perturb._common import Example
 
 CONFIGS = Path(__file__).resolve().parents[1] / "verifier_training" / "configs"
@@ -472,3 +474,62 @@ def test_three_label_claims_keep_their_verdict_under_consistent_operators() -> N
             assert label == 1 and verdict.agrees is not False
         label, verdict = _verdict(example, inconsistent.contradict(example, random.Random(seed), POOL))
         assert label == 0 and verdict.agrees is False
+
+
+# ------------------------------------------------------------------------------------------------ checks
+
+
+def _row(rationale: str, answer: str, label: int = 1, question: str = NATALIA["question"], row_id: str = "r") -> dict:
+    return {"id": row_id, "question": question, "rationale": rationale, "answer": answer, "label": label}
+
+
+def _checked_rows(rationale: str, answer: str, question: str = NATALIA["question"], n: int = 60) -> list[dict]:
+    rows = [_row(rationale, answer, question=question, row_id=f"r{i}") for i in range(n)]
+    return [with_check(row, 1.0, 0) for row in rows]
+
+
+def test_a_check_re_derives_the_conclusion_the_reader_reads_and_keeps_the_reading() -> None:
+    rationale = "Natalia sold 48/2 = 24 clips in May.\nNatalia sold 48+24 = 72 clips altogether in April and May."
+    for answer in ("72", "70"):  # a right and a wrong answer: the check keeps the row's label and reading
+        before = analyse(NATALIA["question"], rationale, answer)
+        checked = [row for row in _checked_rows(rationale, answer) if row["rationale"] != rationale]
+        assert len(checked) > 40
+        for row in checked:
+            added = row["rationale"][len(rationale) :]
+            assert "72" in added and re.search(r"check|verif", added, re.IGNORECASE)
+            after = analyse(row["question"], row["rationale"], row["answer"])
+            assert (after.conclusion, after.agrees) == (before.conclusion, before.agrees)
+        # the checks end on a number of the working as well as on the result, in sentences and headed blocks
+        assert any(numbers_in(row["rationale"])[-1] != 72 for row in checked)
+        assert any("\n\n" in row["rationale"][len(rationale) :] for row in checked)
+
+
+def test_a_check_of_a_choice_uses_the_value_of_the_option_concluded() -> None:
+    question = f"{NATALIA['question']}\n(A) 48 (B) 72 (C) 96"
+    rationale = "She sold 48/2 = 24 in May, so 48 + 24 = 72 in all. The answer is (B)."
+    checked = [row for row in _checked_rows(rationale, "B", question) if row["rationale"] != rationale]
+    assert checked and all("72" in row["rationale"][len(rationale) :] for row in checked)
+
+
+def test_rows_without_a_numeric_conclusion_get_no_check_and_a_zero_share_changes_nothing() -> None:
+    facts = "Whales need water to breathe. Deserts have almost no water. So no."
+    whale = _row(facts, "No", question="Can a whale live in a desert?")
+    assert with_check(whale, 1.0, 0) == whale
+    natalia = _row("48/2 = 24 in May. 48 + 24 = 72 in all.", "72")
+    assert with_check(natalia, 0.0, 0) is natalia
+
+
+def test_the_check_drawn_for_a_row_depends_on_its_id_and_the_seed_only() -> None:
+    row = _row("48/2 = 24 in May. 48 + 24 = 72 in all.", "72", row_id="same")
+    assert with_check(dict(row), 1.0, 3) == with_check(dict(row), 1.0, 3)
+    assert len({with_check(dict(row), 1.0, seed)["rationale"] for seed in range(12)}) > 3
+
+
+def test_checks_are_appended_to_rows_of_both_labels_and_leave_every_other_row_as_it_was() -> None:
+    rows = [example.row for example in (_gsm(NATALIA), *POOL)]
+    plain = perturb_split(rows, PerturbConfig(seed=0))
+    checked = perturb_split(rows, PerturbConfig(seed=0, checked=1.0))
+    assert [(r["id"], r["label"], r["answer"]) for r in plain] == [(r["id"], r["label"], r["answer"]) for r in checked]
+    changed = [(a, b) for a, b in zip(plain, checked, strict=True) if a != b]
+    assert {b["label"] for _, b in changed} == {0, 1}
+    assert all(b["rationale"].startswith(a["rationale"].rstrip()) for a, b in changed)

@@ -19,6 +19,8 @@ _PENS = "A shop sells 3 pens at $5 each and 2 books at $20 each. How much does i
                 "55 - 15 = 40 ✓", "55", "40"),
         (_PENS, "Total: 15 + 40 = 55.\n**Let's double-check:**\n15 + 40 = 55 ✓\n40 = 2 * 20 ✓", "55", "20"),
         ("What is 6 * 7?", "6 * 7 = 42. Let's verify: 42 / 6 = 7.", "42", "7"),
+        ("What is 6 * 7?", "6 * 7 = 42.\nLet me verify: 42 / 6 = 7.", "42", "7"),
+        (_PENS, "Total: 15 + 40 = 55.\n\nTo double check, 55 minus 40 leaves 15, which is what we had.", "55", "15"),
     ],
 )
 def test_a_check_after_the_result_is_not_the_conclusion(question: str, rationale: str, right: str, wrong: str) -> None:

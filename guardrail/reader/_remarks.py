@@ -20,7 +20,7 @@ from ._text import CONCLUDING_WORDS, SENTENCE_SPLIT
 # has 48": on our own rows such steps state the answer).
 _CHECK_WORDS = r"check(?:ing)?|verif(?:y|ying|ication)|confirm(?:ing|ation)?|sanity[- ]check"
 _CHECK_OPENER = re.compile(
-    r"^[\W_]*(?:(?:let'?s|let\s+(?:us|me)|we\s+can|now|quick(?:ly)?|finally)\s+)?(?:double[- ]?)?"
+    r"^[\W_]*(?:(?:let'?s|let\s+(?:us|me)|we\s+can|now|quick(?:ly)?|finally|to)\s+)?(?:double[- ]?)?"
     rf"(?:{_CHECK_WORDS})\b"
     r"(?!\s+(?:each|all|every|the)?\s*(?:of\s+the\s+)?(?:options?|choices?|answer\s+choices?)\b)",
     re.IGNORECASE,
