@@ -97,8 +97,11 @@ class OnnxVerifier:
         return opinions
 
     def probabilities(self, items: Sequence[CheckInput]) -> np.ndarray:
-        """Calibrated P(rationale supports answer) for one batch, as an array (no Opinion objects)."""
-        return self._scores(items)[0]
+        """Calibrated P(rationale supports answer) per item, as an array (no Opinion objects), in batches of
+        ``batch_size``: one batch of every item needs memory quadratic in the length times their number (15,000
+        checks asked onnxruntime for 32 GB)."""
+        chunks = [self._scores(items[start : start + self.batch_size])[0] for start in range(0, len(items), self.batch_size)]
+        return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float64)
 
     def _scores(self, items: Sequence[CheckInput]) -> tuple[np.ndarray, np.ndarray]:
         """The probabilities and which items are unlike the training data (``_familiar``)."""

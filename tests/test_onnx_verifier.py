@@ -76,6 +76,18 @@ def test_batching_does_not_change_scores(tiny_model_dir):
     assert np.allclose([o.consistency for o in one], [o.consistency for o in many], atol=1e-5)
 
 
+def test_probabilities_run_in_batches_and_match_the_opinions(tiny_model_dir, monkeypatch):
+    items = _items(11)
+    verifier = OnnxVerifier(tiny_model_dir, threads=1, batch_size=4)
+    seen: list[int] = []
+    scores = verifier._scores
+    monkeypatch.setattr(verifier, "_scores", lambda batch: seen.append(len(batch)) or scores(batch))
+    probs = verifier.probabilities(items)
+    assert seen == [4, 4, 3] and probs.shape == (11,)
+    assert np.allclose(probs, [o.consistency for o in verifier(items)], atol=1e-6)
+    assert verifier.probabilities([]).shape == (0,)
+
+
 def test_empty_batch(tiny_verifier):
     assert tiny_verifier([]) == []
 
