@@ -100,7 +100,8 @@ class OnnxVerifier:
         """Calibrated P(rationale supports answer) per item, as an array (no Opinion objects), in batches of
         ``batch_size``: one batch of every item needs memory quadratic in the length times their number (15,000
         checks asked onnxruntime for 32 GB)."""
-        chunks = [self._scores(items[start : start + self.batch_size])[0] for start in range(0, len(items), self.batch_size)]
+        size = self.batch_size
+        chunks = [self._scores(items[start : start + size])[0] for start in range(0, len(items), size)]
         return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float64)
 
     def _scores(self, items: Sequence[CheckInput]) -> tuple[np.ndarray, np.ndarray]:

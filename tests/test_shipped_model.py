@@ -42,6 +42,19 @@ CASES = [
         "so 29 is prime.\nThe best answer is: (A)",
         False,
     ),
+    # a check of the result after it ends the text on a number of the working (0.15.0 blocked the right answer)
+    (
+        "A baker makes 4 trays of 12 muffins and sells 30. How many muffins are left?",
+        "4 trays of 12 muffins is 4 * 12 = 48 muffins.\nAfter selling 30, 48 - 30 = 18 are left.\n\n"
+        "Let me verify this: 18 plus 30 gives 48. Good.\nFinal answer: 18",
+        True,
+    ),
+    (
+        "A baker makes 4 trays of 12 muffins and sells 30. How many muffins are left?",
+        "4 trays of 12 muffins is 4 * 12 = 48 muffins.\nAfter selling 30, 48 - 30 = 18 are left.\n\n"
+        "Let me verify this: 18 plus 30 gives 48. Good.\nFinal answer: 30",
+        False,
+    ),
     (
         "Could a cat fit inside a shoebox?",
         "A typical house cat is about 45 cm long and curls up into a small ball. A large shoebox is about 35 cm "

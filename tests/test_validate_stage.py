@@ -60,3 +60,10 @@ def test_the_card_names_a_data_config_only_where_one_has_that_name(data_version,
     from verifier_training.evaluate.model_card import _data_version
 
     assert _data_version({"data_version": data_version}) == shown
+
+
+@pytest.mark.parametrize(("data_version", "described"), [("v11", True), ("v12", True), ("v10", False), ("", False)])
+def test_the_card_describes_the_checks_only_for_data_that_has_them(data_version, described):
+    from verifier_training.evaluate.model_card import _checked_lines
+
+    assert any("perturb/checked.py" in line for line in _checked_lines({"data_version": data_version})) is described

@@ -1,5 +1,5 @@
 """``verifier-train pipeline``: rebuild a verifier from the repo in one command (``--recipe``, default
-``verifier_training/configs/recipe_v9.json``: the shipped model's).
+``verifier_training/configs/recipe_v10.json``: the shipped model's).
 
 A recipe names the stages' configs and output folders; the pipeline runs ``data``, ``perturb``, ``train``,
 ``export``, ``semantic`` (optional: the second local tier, fitted on the dev split) and ``evaluate`` through
@@ -36,7 +36,7 @@ STAGES = ("data", "perturb", "train", "export", "semantic", "evaluate")
 OPTIONAL_STAGES = ("semantic",)  # a recipe without it builds a first-tier-only model
 # The shipped model's recipe: what `verifier-train pipeline` runs when no --recipe is given. Its paths are relative
 # to the clone's root, so run it from there.
-DEFAULT_RECIPE = Path("verifier_training") / "configs" / "recipe_v9.json"
+DEFAULT_RECIPE = Path("verifier_training") / "configs" / "recipe_v10.json"
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,20 @@ def _data_version(config: dict) -> str:
     return f"{version} (`configs/{name}`)" if (_CONFIGS / name).is_file() else version
 
 
+def _checked_lines(config: dict) -> list[str]:
+    """Data v11 on: checks of the row's own result close rows of both labels (``perturb/checked.py``)."""
+    version = (config.get("data_version") or "v5").lstrip("v")
+    if not version.isdigit() or int(version) < 11:
+        return []
+    return [
+        "",
+        "From data v11 on, a check of the row's own result closes part of the rows whose conclusion is a number,",
+        "of both labels alike (\"Let's verify: 72 - 24 = 48. Correct.\", a \"Verification:\" block;",
+        "`perturb/checked.py`): the reader leaves such checks out of the conclusion, and the model learns not to",
+        "read their last number as one.",
+    ]
+
+
 def _quantisation(report: dict[str, Any]) -> str:
     mode = (report.get("parity") or {}).get("mode")
     return _MODES.get(mode, "quantisation unknown")
@@ -215,6 +229,7 @@ def render_model_card(report: dict[str, Any], config: dict[str, Any]) -> str:
         "(half the time one that concludes the same answer), contradicting conclusion, hint-following answer,",
         "circular rationale. Consistency is not correctness: a wrong chain whose answer follows from it is",
         "labelled 1.",
+        *_checked_lines(config),
         "",
         f"## Results on {_set_name(report['data'])} ({report['data']['n']} items, `{report['data']['path']}`)",
         "",

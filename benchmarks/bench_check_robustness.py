@@ -1,0 +1,106 @@
+"""Check robustness: a check of the result after the conclusion should not move the verdict.
+
+    python benchmarks/bench_check_robustness.py [--model DIR] [--compare DIR] [--items 300]
+
+Chat models often close by checking their result ("Let's verify: 55 - 40 = 15. Correct."), so the text ends on
+a number of the working. Items are GSM8K solutions from the **test split** of the project's own data
+(``verifier_training.data.split_of``), each with its own final answer (label 1) and with a number of its working
+as the answer (label 0), first as they are and then closed by each check in ``CHECKS``. None of these phrasings is
+among the templates training appends (``verifier_training/perturb/checked.py``), so the figures measure how far
+what was learnt carries. Prints, per phrasing and label, the share of confident errors (a right answer scored
+below 0.2, a wrong one above 0.8) and the mean score, for each model side by side in one run. Asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from guardrail import CheckInput, OnnxVerifier  # noqa: E402
+from guardrail.reader import format_number, numbers_in  # noqa: E402
+from verifier_training.data import SOURCES, DataConfig, split_of  # noqa: E402
+from verifier_training.data.gsm8k import read_gsm8k  # noqa: E402
+
+# c: the result, x: a number of the working, d = c - x
+CHECKS = {
+    "none": "",
+    "let me verify this": "Let me verify this: {x} plus {d} gives {c}. Good.",
+    "verifying, bold": "**Verifying:** {d} + {x} = {c} ✔️ and {c} − {d} = {x} ✔️",
+    "sanity check, dash": "Sanity check — {c} − {x} = {d}, consistent.",
+    "to double check": "To double check, {c} minus {x} leaves {d}, which is what we had.",
+    "we can check": "We can check: if we take away {d} from {c}, we get back {x}.",
+    "confirmation block": "### Confirmation\n{c} - {d} = {x}\nEverything adds up.",
+}
+
+
+def test_split_items(sources: Path, count: int, seed: int = 0) -> list[dict]:
+    """(question, rationale, right answer, wrong answer, check values) from GSM8K's test-split questions."""
+    config = DataConfig()
+    items = []
+    for row in read_gsm8k(sources, 0):
+        if split_of(row["qid"], config) != "test":
+            continue
+        c = Fraction(row["answer"])
+        working = sorted({x for x in numbers_in(row["rationale"]) if 0 < x < c and x.denominator == 1 and 2 * x != c})
+        if c.denominator != 1 or not working:
+            continue
+        items.append({"question": row["question"], "rationale": row["rationale"], "c": c, "working": working})
+    rng = random.Random(seed)
+    rng.shuffle(items)
+    for item in items[:count]:
+        x = rng.choice(item["working"])
+        item["values"] = {"c": format_number(item["c"]), "x": format_number(x), "d": format_number(item["c"] - x)}
+    return items[:count]
+
+
+def checks_for(item: dict) -> list[tuple[str, int, CheckInput]]:
+    """(phrasing, label, check input) for the right and the wrong answer under every phrasing."""
+    out = []
+    for name, template in CHECKS.items():
+        rationale = item["rationale"] + ("\n\n" + template.format(**item["values"]) if template else "")
+        for label, answer in ((1, item["values"]["c"]), (0, item["values"]["x"])):
+            out.append((name, label, CheckInput(id=f"{name}:{label}", question=item["question"],
+                                                rationale=rationale, answer=answer)))
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default=None, help="model directory (default: the shipped verifier)")
+    parser.add_argument("--compare", default=None, help="a second model directory, scored in the same run")
+    parser.add_argument("--items", type=int, default=300, help="GSM8K test-split solutions")
+    parser.add_argument("--sources", default=str(SOURCES), help="verifier_training sources folder")
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+
+    models = [OnnxVerifier(args.model, threads=args.threads)] if args.model else [OnnxVerifier(threads=args.threads)]
+    if args.compare:
+        models.append(OnnxVerifier(args.compare, threads=args.threads))
+    cases = [case for item in test_split_items(Path(args.sources), args.items) for case in checks_for(item)]
+    scores = {id(model): model.probabilities([case[2] for case in cases]) for model in models}
+    solutions = len(cases) // (2 * len(CHECKS))
+    print(f"{solutions} GSM8K test-split solutions, right and wrong answer, {len(CHECKS)} closings")
+    header = "".join(f" | {model.model_version:>7s} conf. err  mean" for model in models)
+    print(f"{'closing':20s} label{header}")
+    for name in CHECKS:
+        for label in (1, 0):
+            chosen = [i for i, case in enumerate(cases) if case[0] == name and case[1] == label]
+            row = f"{name:20s} {label:5d}"
+            for model in models:
+                values = [float(scores[id(model)][i]) for i in chosen]
+                wrong = sum((p < 0.2) if label else (p > 0.8) for p in values) / len(values)
+                row += f" | {wrong:17.1%} {sum(values) / len(values):5.2f}"
+            print(row)
+    print(json.dumps({"items": len(cases), "models": [f"{m.model_id} {m.model_version}" for m in models]}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
