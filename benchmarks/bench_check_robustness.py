@@ -27,6 +27,7 @@ from guardrail import CheckInput, OnnxVerifier  # noqa: E402
 from guardrail.reader import format_number, numbers_in  # noqa: E402
 from verifier_training.data import SOURCES, DataConfig, split_of  # noqa: E402
 from verifier_training.data.gsm8k import read_gsm8k  # noqa: E402
+from verifier_training.perturb.checked import checkable_numbers  # noqa: E402
 
 # c: the result, x: a number of the working, d = c - x
 CHECKS = {
@@ -48,7 +49,7 @@ def test_split_items(sources: Path, count: int, seed: int = 0) -> list[dict]:
         if split_of(row["qid"], config) != "test":
             continue
         c = Fraction(row["answer"])
-        working = sorted({x for x in numbers_in(row["rationale"]) if 0 < x < c and x.denominator == 1 and 2 * x != c})
+        working = checkable_numbers(c, numbers_in(row["rationale"]))
         if c.denominator != 1 or not working:
             continue
         items.append({"question": row["question"], "rationale": row["rationale"], "c": c, "working": working})

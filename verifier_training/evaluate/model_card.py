@@ -52,17 +52,22 @@ def _pruning(model: dict[str, Any]) -> str:
 _CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 
 
+def _version_of(config: dict) -> str:
+    """The training config's ``data_version`` ("v5" when not recorded: the configs before it did not say)."""
+    return config.get("data_version") or "v5"
+
+
 def _data_version(config: dict) -> str:
-    """ "v6 (`configs/data_v6.json`)" from the training config's ``data_version`` ("v5" when not recorded); the
-    version alone when no data config has its name (data v9 is data_v8.json's sources read by a later reader)."""
-    version = config.get("data_version") or "v5"
+    """ "v6 (`configs/data_v6.json`)" from the training config's data version; the version alone when no data
+    config has its name (data v9 is data_v8.json's sources read by a later reader)."""
+    version = _version_of(config)
     name = f"data_{version}.json"
     return f"{version} (`configs/{name}`)" if (_CONFIGS / name).is_file() else version
 
 
 def _checked_lines(config: dict) -> list[str]:
     """Data v11 on: checks of the row's own result close rows of both labels (``perturb/checked.py``)."""
-    version = (config.get("data_version") or "v5").lstrip("v")
+    version = _version_of(config).lstrip("v")
     if not version.isdigit() or int(version) < 11:
         return []
     return [

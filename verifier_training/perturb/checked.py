@@ -84,11 +84,17 @@ def _concluded_value(question: str, conclusion: str | None, answer_type: str) ->
         return None
 
 
+def checkable_numbers(c: Fraction, working: list[Fraction]) -> list[Fraction]:
+    """The numbers of the working a check of ``c`` can relate it to: whole, positive, smaller than ``c`` and not its
+    half (where ``c - x`` is ``x`` again, the check would name one number twice)."""
+    return sorted({x for x in working if 0 < x < c and x.denominator == 1 and 2 * x != c})
+
+
 def _check(c: Fraction, working: list[Fraction], rng: random.Random) -> list[str] | None:
     """The check's lines: equations relating the conclusion to one number of the working."""
     if c <= 1 or c.denominator != 1:
         return None
-    smaller = sorted({x for x in working if 0 < x < c and x.denominator == 1 and 2 * x != c})
+    smaller = checkable_numbers(c, working)
     if not smaller:
         return None
     factors = [x for x in smaller if x > 1 and (c / x).denominator == 1]
