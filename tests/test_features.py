@@ -485,11 +485,25 @@ def test_option_content_against_a_named_letter_is_no_conclusion(question: str, r
         ("Which is prime?\nA: 4\nB: 6\nC: 9\nD: 7", "Seven seems more likely than choice A.", "A"),
         ("Which is divisible by 11?\nA: 2x + y\nB: x - y\nC: 9x + 4y\nD: 4x - 9y",
          "We multiply 3x + 7y by 3.\nStep 4: Analyzing Choice D (4x - 9y)", "D"),
+        # "not the correct explanation" (or statement) is a verdict against the option, as "not the answer" is
+        ("How does the cart speed up?\nA: the rope pulls it\nB: the ground pushes the horse forward\n"
+         "C: the horse pulls itself\nD: the ground pushes the horse up",
+         "Option D says the ground pushes the horse up.\nBut the cart speeds up forward, not upward.\n"
+         "Therefore, Choice D is not the correct explanation for the forward motion.", "D"),
     ],
 )
 def test_letters_rejected_weighed_or_compared_are_no_choice(question: str, rationale: str, letter: str) -> None:
     analysis = analyse(question, rationale, letter)
     assert analysis.conclusion != letter and analysis.agrees is not True
+
+
+def test_markdown_escapes_read_as_the_characters_they_escape() -> None:
+    question = "Which process removes introns?\nA: splicing\nB: capping\nC: translation\nD: replication"
+    rationale = "Introns are cut out of the primary transcript.\nSolution: Choice\\_A"
+    assert analyse(question, rationale, "A").agrees is True
+    assert analyse(question, rationale, "D").agrees is False
+    escaped = analyse("What is 4 \\* 6?", "4 \\* 6 = 24, so the answer is 24.", "24")
+    assert escaped == analyse("What is 4 * 6?", "4 * 6 = 24, so the answer is 24.", "24")
 
 
 @pytest.mark.parametrize(

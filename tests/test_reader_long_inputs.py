@@ -28,6 +28,9 @@ LONG_TEXTS = {
     "spaces after a cue": "The answer is" + " " * 20_000 + "B",
     "spaces after a dollar": "$" + " " * 20_000 + "5",
     "tabs and line breaks": "so" + " \n \t" * 5_000 + "B",
+    "verdicts on options": "Choice A is not the correct one. Choice B: this is correct. " * 2_000,
+    "negations": "not " * 10_000 + "correct",
+    "markdown escapes": "\\_\\*" * 10_000,
 }
 QUESTIONS = [("Find x.", "(1, 2)"), ("Which? (A) 1 (B) 2", "B"), ("Is it even or odd?", "even"), ("Find x.", "72")]
 

@@ -9,6 +9,7 @@ module is the reader's public API; the private modules hold one job each:
 ``_candidates``     the answers a question offers (options, "X or Y" labels) and which one was given
 ``_conclusion``     the concluding step and the value it states
 ``_remarks``        checks of a result and asides ("Check: 144 / 12 = 12", "Note: ..."), left out of it
+``_tally``          the option a chain settles on by weighing the options one by one, when no step states a choice
 ``_mentions``       whether a text mentions the answer, per answer type
 ``_options``        option lists, the letter an answer or step names, eliminations, word options
 ``_polarity``       yes/no answers, the polarity a sentence asserts, true-or-false statement verdicts (restated

@@ -26,6 +26,7 @@ from ._polarity import parse_yes_no, statement_verdict, verdict_as_answer
 from ._remarks import without_remarks
 from ._steps import split_steps
 from ._support import derives_conclusion, topic_overlap
+from ._tally import tallied_choice
 from ._text import normalise_text, whole_word
 
 
@@ -87,7 +88,12 @@ def normalise_answer(question: str, answer: str, answer_type: AnswerType | None 
 _LONG_SPACE = re.compile(r"\s{33,}")
 
 
+# Markdown escapes read as the characters they escape: "Choice\_A" is "Choice_A", "16\*sqrt(3)" is "16*sqrt(3)".
+_MARKDOWN_ESCAPE = re.compile(r"\\([_*])")
+
+
 def _squeeze(text: str) -> str:
+    text = _MARKDOWN_ESCAPE.sub(r"\1", text)
     return _LONG_SPACE.sub(lambda run: "\n" * min(2, run.group(0).count("\n")) or " ", text)
 
 
@@ -114,6 +120,8 @@ def analyse(question: str, rationale: str, answer: str) -> AnswerAnalysis:
     if conclusion is None and answer_type in (AnswerType.CHOICE, AnswerType.YES_NO):
         verdict = statement_verdict(question, steps)
         conclusion = verdict_as_answer(verdict, answer_type, options) if verdict else None
+    if conclusion is None and answer_type is AnswerType.CHOICE:  # options weighed one by one, none stated chosen
+        conclusion = tallied_choice(question, read, options)
     agrees = None if conclusion is None or not norm else _same_value(conclusion, norm, answer_type)
     if agrees is False and answer_type is AnswerType.NUMERIC and step_index is not None:
         agrees = _same_scaled(conclusion, norm, read[step_index], answer)  # type: ignore[arg-type]
