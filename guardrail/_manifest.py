@@ -46,6 +46,10 @@ class SemanticSpec(BaseModel):
     # outside is clipped to it, so the tier never extrapolates past its evidence; a kind with no range here gets
     # no second look. Empty: no clipping (manifests written before the field).
     margin_range: dict[str, tuple[float, float]] = Field(default_factory=dict)
+    # per candidate kind, weights fitted on that kind's dev rows alone; a kind without its own uses ``weights`` (the
+    # fit over every kind; manifests written before the field have only it). Pooled, the option lists (four dev rows
+    # in five) set the weight "X or Y" labels get, though a label's margin tells the answers apart less well.
+    kind_weights: dict[str, dict[str, float]] = Field(default_factory=dict)
     metrics: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("onnx_file", "tokenizer_file")
@@ -59,6 +63,17 @@ class SemanticSpec(BaseModel):
         if set(weights) != set(SEMANTIC_WEIGHTS):
             raise ValueError(f"semantic weights must be exactly {SEMANTIC_WEIGHTS}, got {sorted(weights)}")
         return weights
+
+    @field_validator("kind_weights")
+    @classmethod
+    def _all_kind_weights(cls, kind_weights: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        for weights in kind_weights.values():
+            cls._all_weights(weights)
+        return kind_weights
+
+    def weights_for(self, kind: str) -> dict[str, float]:
+        """The combination's weights for candidates of ``kind`` (its own fit where it has one)."""
+        return self.kind_weights.get(kind, self.weights)
 
 
 SEMANTIC_WEIGHTS = ("bias", "base", "margin", "margin_unplaced", "unplaced")

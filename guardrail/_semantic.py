@@ -7,10 +7,11 @@ What still tells the options apart there is meaning: the rationale is about the 
 embeds the rationale and every candidate answer the question offers (:func:`guardrail.reader.answer_candidates`)
 with a sentence encoder, takes ``m`` = similarity to the given answer minus the best other candidate's, and
 combines it with the first tier's score by a logistic fit on the training dev split (the manifest's
-``semantic.weights``). Only scores inside ``semantic.band`` that have candidates are touched, so the tier costs
-nothing on the confident majority; and ``m`` is clipped to the range the fit saw for that kind of candidates
-(``semantic.margin_range``): a logistic fit says nothing about margins it never saw, and on data unlike dev
-(reasons for a pronoun's referent) such margins took scores out of the band with a third of them wrong.
+``semantic.weights``, or the kind's own ``semantic.kind_weights``). Only scores inside ``semantic.band`` that have
+candidates are touched, so the tier costs nothing on the confident majority; and ``m`` is clipped to the range
+the fit saw for that kind of candidates (``semantic.margin_range``): a logistic fit says nothing about margins it
+never saw, and on data unlike dev (reasons for a pronoun's referent) such margins took scores out of the band with
+a third of them wrong.
 """
 
 from __future__ import annotations
@@ -48,8 +49,8 @@ class SemanticTier:
             return probs
         margins = self.margins([(items[i].rationale, c.texts, c.given) for i, c in chosen])
         out = probs.copy()
-        w = self.spec.weights
         for (i, candidates), margin in zip(chosen, margins, strict=True):
+            w = self.spec.weights_for(candidates.kind)
             margin = clip_margin(margin, candidates.kind, ranges)
             unplaced = 1.0 if analyses[i].agrees is None else 0.0
             z = (w["bias"] + w["base"] * _logit(float(probs[i])) + w["margin"] * margin

@@ -33,7 +33,7 @@ def test_every_recipe_in_the_repository_plans(path: Path):
     assert all("test" not in name for name in data_config["prmbench_files"])
 
 
-def _recipe(tmp_path: Path, semantic: bool = True) -> dict:
+def _recipe(tmp_path: Path, semantic: bool = True, encoder: bool = False) -> dict:
     perturbed = tmp_path / "perturbed"
     train = tmp_path / "train.json"
     train.write_text(json.dumps({"train_path": str(perturbed / "train.jsonl"), "dev_path": str(perturbed / "dev.jsonl"),
@@ -43,7 +43,14 @@ def _recipe(tmp_path: Path, semantic: bool = True) -> dict:
               "export": {"out": str(tmp_path / "model")}, "evaluate": {"report": str(tmp_path / "report.json")}}
     if semantic:
         recipe["semantic"] = {}
+    if encoder:
+        tuning = tmp_path / "encoder.json"
+        tuning.write_text(json.dumps({"train_path": str(perturbed / "train.jsonl"), "out_dir": str(tmp_path / "enc")}))
+        recipe["encoder"] = {"config": str(tuning)}
     return recipe
+
+
+WITHOUT_ENCODER = [stage for stage in STAGES if stage != "encoder"]
 
 
 def _fake_stages(monkeypatch, tmp_path: Path) -> list[str]:
@@ -56,6 +63,10 @@ def _fake_stages(monkeypatch, tmp_path: Path) -> list[str]:
         if argv[0] in outputs:
             (tmp_path / outputs[argv[0]]).parent.mkdir(parents=True, exist_ok=True)
             (tmp_path / outputs[argv[0]]).write_text("{}")
+        elif argv[0] == "encoder":
+            (tmp_path / "enc" / "encoder").mkdir(parents=True, exist_ok=True)
+            (tmp_path / "enc" / "encoder" / "tokenizer.json").write_text("{}")
+            (tmp_path / "enc" / "DONE.json").write_text("{}")
         elif argv[0] in ("export", "semantic"):
             model = tmp_path / "model"
             model.mkdir(exist_ok=True)
@@ -77,7 +88,7 @@ def test_pipeline_resumes_by_stage_and_redoes_from_a_stage(tmp_path, monkeypatch
     ran = _fake_stages(monkeypatch, tmp_path)
     recipe = _recipe(tmp_path)
     run_pipeline(recipe)
-    assert ran == list(STAGES)
+    assert ran == WITHOUT_ENCODER
     ran.clear()
     run_pipeline(recipe)
     assert ran == []  # everything complete: nothing reruns
@@ -105,3 +116,22 @@ def test_the_semantic_stage_is_optional_and_the_others_are_not(tmp_path, monkeyp
     path.write_text(json.dumps(recipe))
     with pytest.raises(VerifierTrainingError, match="lacks the stages"):
         load_recipe(path)
+
+
+def test_the_encoder_stage_tunes_the_encoder_the_semantic_stage_reads(tmp_path, monkeypatch):
+    ran = _fake_stages(monkeypatch, tmp_path)
+    recipe = _recipe(tmp_path, encoder=True)
+    semantic = next(s for s in plan(recipe) if s.name == "semantic")
+    assert semantic.argv[semantic.argv.index("--base") + 1] == str(tmp_path / "enc" / "encoder")
+    run_pipeline(recipe)
+    assert ran == list(STAGES)  # after export: retuning the encoder never retrains the first tier
+    ran.clear()
+    run_pipeline(recipe, redo_from="encoder")
+    assert ran == ["encoder", "semantic", "evaluate"]
+
+
+def test_an_encoder_config_must_read_the_perturb_stages_output(tmp_path):
+    recipe = _recipe(tmp_path, encoder=True)
+    Path(recipe["encoder"]["config"]).write_text(json.dumps({"train_path": "elsewhere/train.jsonl"}))
+    with pytest.raises(VerifierTrainingError, match="encoder config train_path"):
+        plan(recipe)

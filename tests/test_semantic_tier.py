@@ -76,6 +76,7 @@ def test_tier_is_exported_fitted_and_listed_in_the_manifest(tiered_model):
     assert spec.metrics["fit"]["fit_rows"] == 160 and all(np.isfinite(list(spec.weights.values())))
     low, high = spec.margin_range["options"]  # the toy dev set has options only
     assert set(spec.margin_range) == {"options"} and -1.0 <= low <= high <= 1.0
+    assert set(spec.kind_weights) == {"options"} and spec.metrics["fit"]["by_kind"]["options"]["rows"] == 160
 
 
 def _with_margin_range(model: Path, margin_range: dict) -> Path:
@@ -92,9 +93,26 @@ def test_margins_are_clipped_to_the_range_the_fit_saw(tiered_model, tmp_path):
     item = [CheckInput(id="mc", question=MC, rationale="Doctors measure hearts that beat abnormally.", answer="B")]
     plain = OnnxVerifier(model, threads=1, semantic=False).probabilities(item)[0]
     pinned = OnnxVerifier(_with_margin_range(model, {"options": (0.0, 0.0)}), threads=1).probabilities(item)[0]
-    w = read_manifest(model).semantic.weights
+    w = read_manifest(model).semantic.weights_for("options")
     z = np.log(plain / (1 - plain))
     assert pinned == pytest.approx(1 / (1 + np.exp(-(w["bias"] + w["base"] * z + w["unplaced"]))), abs=1e-6)
+
+
+@pytest.mark.slow
+def test_a_kind_with_weights_of_its_own_is_scored_with_them(tiered_model, tmp_path):
+    model = shutil.copytree(tiered_model, tmp_path / "model")
+    manifest = read_manifest(model)
+    zero = {"bias": 0.0, "base": 1.0, "margin": 0.0, "margin_unplaced": 0.0, "unplaced": 0.0}
+    pooled = {**zero, "margin": 5.0, "margin_unplaced": 5.0}
+    spec = manifest.semantic.model_copy(update={"weights": pooled, "kind_weights": {"options": zero}})
+    write_manifest(model, **manifest.model_dump(exclude={"files", "semantic"}), semantic=spec)
+    item = [CheckInput(id="mc", question=MC, rationale="Doctors measure hearts that beat abnormally.", answer="B")]
+    plain = OnnxVerifier(model, threads=1, semantic=False).probabilities(item)[0]
+    # the options' own weights add nothing to the first tier's logit; the pooled ones (5.0) move it
+    assert OnnxVerifier(model, threads=1).probabilities(item)[0] == pytest.approx(plain, abs=1e-6)
+    write_manifest(model, **manifest.model_dump(exclude={"files", "semantic"}),
+                   semantic=spec.model_copy(update={"kind_weights": {}}))
+    assert abs(OnnxVerifier(model, threads=1).probabilities(item)[0] - plain) > 1e-3
 
 
 def test_clip_margin_bounds_by_kind_and_leaves_old_manifests_alone():
@@ -147,7 +165,7 @@ def test_tier_rescores_only_items_with_candidates(tiered_model):
     spec = with_tier.manifest.semantic
     margin = with_tier._semantic.margins([(items[0].rationale, answer_candidates(MC, "B").texts, 1)])[0]
     z = np.log(plain[0] / (1 - plain[0]))
-    w = spec.weights
+    w = spec.kind_weights["options"]  # the toy dev set's 160 option rows got a fit of their own
     unplaced = 1.0  # the rationale names no option: the reader cannot place the answer
     expected = 1 / (1 + np.exp(-(w["bias"] + w["base"] * z + (w["margin"] + w["margin_unplaced"]) * margin + w["unplaced"] * unplaced)))
     assert tiered[0] == pytest.approx(expected, abs=1e-6)
@@ -186,6 +204,11 @@ def test_spec_needs_every_weight_and_relative_paths():
     SemanticSpec(weights=weights)
     with pytest.raises(ValueError, match="weights"):
         SemanticSpec(weights={"bias": 0.0})
+    with pytest.raises(ValueError, match="weights"):
+        SemanticSpec(weights=weights, kind_weights={"labels": {"margin": 1.0}})
+    labels = {**weights, "margin": 3.0}
+    spec = SemanticSpec(weights=weights, kind_weights={"labels": labels})
+    assert spec.weights_for("labels") == labels and spec.weights_for("options") == weights  # no fit of its own
     with pytest.raises(ValueError, match="relative"):
         SemanticSpec(weights=weights, onnx_file="/etc/passwd")
 
@@ -214,3 +237,4 @@ def test_report_and_card_describe_the_tier(tiered_model, tmp_path):
     assert tier["band"] == [0.0, 1.0] and tier["onnx_bytes"] > 0
     card = render_model_card(report, read_manifest(tiered_model).config)
     assert "## Second local tier (sentence encoder)" in card and "Fitted on the dev split only: 160 of 160" in card
+    assert "options: a = " in card and "options (160 rows)" in card  # the kind's own weights and figures

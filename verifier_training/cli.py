@@ -26,6 +26,7 @@ STAGE_MODULES = (
     "verifier_training.train",
     "verifier_training.export",
     "verifier_training.export.recover",
+    "verifier_training.train.encoder",
     "verifier_training.export.semantic",
     "verifier_training.evaluate",
     "verifier_training.evaluate.validate",

@@ -1,10 +1,11 @@
 """``verifier-train pipeline``: rebuild a verifier from the repo in one command (``--recipe``, default
-``verifier_training/configs/recipe_v10.json``: the shipped model's).
+``verifier_training/configs/recipe_v11.json``: the shipped model's).
 
 A recipe names the stages' configs and output folders; the pipeline runs ``data``, ``perturb``, ``train``,
-``export``, ``semantic`` (optional: the second local tier, fitted on the dev split) and ``evaluate`` through
+``export``, ``encoder`` (optional: the second tier's sentence encoder tuned on option lists), ``semantic``
+(optional: the second local tier, fitted on the dev split) and ``evaluate`` through
 their own command lines, in order. It is resumable by stage: a stage whose output is complete is skipped (data
-and perturb: their config record; train: ``DONE.json``; export: the manifest; semantic: its section in the
+and perturb: their config record; train and encoder: ``DONE.json``; export: the manifest; semantic: its section in the
 manifest; evaluate: the report); once a stage runs, every later one runs too (its output was made from older
 inputs). An unfinished training run goes on from its last evaluation (see :mod:`.train.loop`). So after a cut-off session, the same command picks up where it stopped. ``--from STAGE``
 redoes that stage and every later one.
@@ -15,10 +16,12 @@ Recipe (JSON)::
      "perturb": {"config": "...perturb.json", "out": "runs/perturbed9"},
      "train": {"config": "...train_v7.json"},
      "export": {"out": "runs/export_v7", "name": "rg-minilm-l2", "version": "0.13.0"},
+     "encoder": {"config": "...encoder_v1.json"},
      "semantic": {},
      "evaluate": {"report": "runs/export_v7_report.json", "also": {"challenge": "...challenge.jsonl"}}}
 
-The train config's ``train_path`` / ``dev_path`` must point into the perturb stage's ``out`` (checked).
+The train config's ``train_path`` / ``dev_path`` and the encoder config's ``train_path`` must point into the
+perturb stage's ``out`` (checked).
 """
 
 from __future__ import annotations
@@ -32,11 +35,13 @@ from typing import Any
 
 from .errors import VerifierTrainingError
 
-STAGES = ("data", "perturb", "train", "export", "semantic", "evaluate")
-OPTIONAL_STAGES = ("semantic",)  # a recipe without it builds a first-tier-only model
+STAGES = ("data", "perturb", "train", "export", "encoder", "semantic", "evaluate")
+# Without "semantic" a recipe builds a first-tier-only model; without "encoder" the second tier uses the sentence
+# encoder as published. The encoder stage runs after export so that retuning it never retrains the first tier.
+OPTIONAL_STAGES = ("encoder", "semantic")
 # The shipped model's recipe: what `verifier-train pipeline` runs when no --recipe is given. Its paths are relative
 # to the clone's root, so run it from there.
-DEFAULT_RECIPE = Path("verifier_training") / "configs" / "recipe_v10.json"
+DEFAULT_RECIPE = Path("verifier_training") / "configs" / "recipe_v11.json"
 
 
 @dataclass(frozen=True)
@@ -79,8 +84,22 @@ def plan(recipe: dict[str, Any]) -> list[Stage]:
                      "--report", str(report)]
     for name, path in evaluate.get("also", {}).items():
         evaluate_argv += ["--also", f"{name}={path}"]
+    encoder: list[Stage] = []
+    base_args: list[str] = []
+    if "encoder" in recipe:
+        from .train.encoder import ENCODER_DIR, EncoderConfig, is_done as encoder_done
+
+        tuning = EncoderConfig.load(recipe["encoder"]["config"])
+        if Path(tuning.train_path).parent != perturbed:
+            raise VerifierTrainingError(
+                f"encoder config train_path={tuning.train_path!r} does not read the perturb stage's output {perturbed}"
+            )
+        encoder = [Stage("encoder", ["encoder", "--config", recipe["encoder"]["config"]],
+                         lambda: encoder_done(Path(tuning.out_dir)))]
+        base_args = ["--base", str(Path(tuning.out_dir) / ENCODER_DIR)]
     semantic = [] if "semantic" not in recipe else [Stage(
-        "semantic", ["semantic", "--model", str(model), "--dev", train.dev_path, *recipe["semantic"].get("args", [])],
+        "semantic", ["semantic", "--model", str(model), "--dev", train.dev_path, *base_args,
+                     *recipe["semantic"].get("args", [])],
         lambda: _has_semantic_tier(model))]
     return [
         Stage("data", ["data", "--config", data["config"], "--out", data["out"], *data.get("args", [])],
@@ -89,6 +108,7 @@ def plan(recipe: dict[str, Any]) -> list[Stage]:
               lambda: (perturbed / "stats.json").exists()),
         Stage("train", ["train", "--config", recipe["train"]["config"]], lambda: is_done(checkpoint)),
         Stage("export", export_argv, lambda: (model / "manifest.json").exists()),
+        *encoder,
         *semantic,
         Stage("evaluate", evaluate_argv, lambda: report.exists()),
     ]
@@ -124,7 +144,8 @@ def run_pipeline(recipe: dict[str, Any], redo_from: str | None = None, dry_run: 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "pipeline", help="data -> perturb -> train -> export -> semantic -> evaluate from one recipe, resumable by stage"
+        "pipeline",
+        help="data -> perturb -> train -> export -> encoder -> semantic -> evaluate from one recipe, resumable by stage"
     )
     parser.add_argument("--recipe", type=Path, default=DEFAULT_RECIPE,
                         help="recipe JSON (the shipped model's, run from the clone's root)")

