@@ -29,6 +29,11 @@ from guardrail.reader._lists import listed_values
         ("The answer is 4pi.", "4", False),
         ("The answer is 4pi.", "4\\pi", True),
         ("So x = sqrt(3).", "3", False),
+        # a root written without LaTeX holds its radicand: "16√3" ends on 16√3, not on the 3 under the root
+        ("So the area is 16√3.", "3", False),
+        ("So the area is 16*sqrt(3).", "3", False),
+        ("So the area is 16*sqrt(3).", "16\\sqrt{3}", True),
+        ("So the diagonal is 5√2.", "5\\sqrt{2}", True),
         # an interval or a tuple is one value, not the number written first in it
         ("So the domain is $[3, \\infty)$.", "[3, \\infty)", True),
         ("So the domain is $[3, \\infty)$.", "(3, \\infty)", False),
@@ -133,3 +138,13 @@ def test_plain_space_digit_groups_leave_the_number_unplaced() -> None:
     # only a conclusion read as one of the groups is left unplaced
     assert analyse("How much?", "Brown sold it for $110 000 - $11 000 = $99,000.", "99000").agrees is True
     assert analyse("How many?", "It can store 2400 / 200 = 12 200-kilobyte videos.", "12").agrees is True
+
+
+@pytest.mark.parametrize(
+    "rationale", ["So the area is 16*sqrt(3).", "So the area is 16√3.", "So the area is 16\\sqrt{3}.",
+                  "The inradius is 2, so the area is (16 \\sqrt{3})."]
+)
+def test_an_option_that_is_a_symbolic_value_is_read_beside_number_options(rationale: str) -> None:
+    question = "What is the area?\nA: 12\nB: 16\nC: 12*sqrt(3)\nD: 16*sqrt(3)"
+    assert analyse(question, rationale, "D").agrees is True
+    assert analyse(question, rationale, "B").agrees is False  # 16 alone is option B, not this value

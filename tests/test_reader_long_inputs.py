@@ -31,6 +31,9 @@ LONG_TEXTS = {
     "verdicts on options": "Choice A is not the correct one. Choice B: this is correct. " * 2_000,
     "negations": "not " * 10_000 + "correct",
     "markdown escapes": "\\_\\*" * 10_000,
+    "roots": "16√" * 5_000 + "3",
+    "plain roots": "2*sqrt(" * 5_000 + "3" + ")" * 5_000,
+    "closing parentheses": "so x = 4\\pi" + ")" * 20_000,
 }
 QUESTIONS = [("Find x.", "(1, 2)"), ("Which? (A) 1 (B) 2", "B"), ("Is it even or odd?", "even"), ("Find x.", "72")]
 

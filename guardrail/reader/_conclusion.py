@@ -13,6 +13,7 @@ from .._types import AnswerType
 from ._latex import (
     SPACE_GROUPED,
     is_symbolic,
+    is_symbolic_value,
     last_boxed,
     last_math_value,
     last_symbolic_value,
@@ -285,15 +286,20 @@ def _conclude_text_option(
 
 def option_by_content(step: str, options: dict[str, str]) -> str | None:
     """Map the value / text the step ends on back to the option holding it."""
-    by_number: dict[str, str] = {}
+    by_value: dict[str, str] = {}
+    numeric = False
     for letter, text in options.items():
         if (number := option_value(text)) is not None:
-            value = format_number(number)
-            by_number[value] = AMBIGUOUS if value in by_number else letter  # "1 m" and "1 km" both hold 1
-    if by_number:
+            value, numeric = format_number(number), True
+        elif is_symbolic_value(text):  # beside numbers, "16*sqrt(3)" is matched by its canonical form
+            value = math_canonical(text)
+        else:
+            continue
+        by_value[value] = AMBIGUOUS if value in by_value else letter  # "1 m" and "1 km" both hold 1
+    if numeric:
         # only the step's numeric conclusion ("= 11050") names an option; reading any other number of the step
         # that matches one named the chain's own option in 63 of 150 MMLU-Pro chains without their closing
-        return by_number.get(conclude_number(step, options) or "")
+        return by_value.get(conclude_number(step, options) or "")
     return option_by_text(step, options)
 
 

@@ -248,9 +248,11 @@ def strip_latex_inline(text: str) -> str:
 # The number starts a digit run and is at most 40 characters long: a long run of digits is read once, not once
 # from every digit (which took minutes on 50,000 digits). The spaces around a product sign are read by one pattern
 # each side: two that could share a run of spaces would try every way of splitting it.
+# A root written without LaTeX holds its radicand: "16√3" and "16*sqrt(3)" are 16sqrt3, not a term followed by a 3.
 _SYMBOLIC_TERM = re.compile(
     r"(?:(?<![\d.])-?\d(?:[\d.]|,(?=\d)){0,40}\s*(?:(?:\\cdot|\\times|\*)\s*)?)?"
-    r"(?:\\(?:pi|sqrt|infty)(?![a-z])|[π√∞])"
+    r"(?:\\(?:pi|sqrt|infty)(?![a-z])|[π∞]|√\s*(?:\d{1,40}|\([^()]{0,40}\)|\{[^{}]{0,40}\})?"
+    r"|(?<![A-Za-z\\])sqrt\s*(?:\([^()]{0,40}\)|\{[^{}]{0,40}\}))"
 )
 _PLAIN_NUMBER = re.compile(r"\d")
 
@@ -288,12 +290,18 @@ def _last_value(step: str, terms: list[re.Match[str]]) -> str | None:
     return math_value(step[last.start() :])
 
 
-_CLAUSE_END = re.compile(r"[.;,]\s|[.;,]?\s*\\?\)\s*[.;,]?\s*$|\s(?=[a-z]{3,}\b)|\s+so\b")
+_CLAUSE_END = re.compile(r"[.;,]\s|[.;,]?\s*\\\)\s*[.;,]?\s*$|\s(?=[a-z]{3,}\b)|\s+so\b")
 
 
 def math_value(text: str) -> str | None:
     """The expression at the start of ``text`` (up to the clause's end) in :func:`math_canonical` form."""
     text = text.strip()
     bracketed = _BRACKETED.match(text)  # "[3, \\infty)" is one value: no clause ends at its comma
-    head = bracketed.group(0) if bracketed else _CLAUSE_END.split(text, maxsplit=1)[0].strip()
+    if bracketed:
+        return math_canonical(bracketed.group(0)) or None
+    head = _CLAUSE_END.split(text, maxsplit=1)[0].strip().rstrip(" .;,")
+    # a ")" that closes what the value did not open ends the clause ("(area 4\pi)."); "16*sqrt(3)" keeps its own
+    stripped = head.rstrip(") .;,")
+    unopened = max(0, head.count(")") - head.count("("))
+    head = stripped + ")" * max(0, head.count(")", len(stripped)) - unopened)
     return math_canonical(head) or None
