@@ -74,5 +74,8 @@ def test_a_config_with_unknown_fields_or_no_usable_rows_is_a_clear_error(config,
     path.write_text(json.dumps({"max_step": 10}))
     with pytest.raises(VerifierTrainingError, match="unknown EncoderConfig fields"):
         EncoderConfig.load(path)
+    path.write_text("{not json")
+    with pytest.raises(VerifierTrainingError, match="not valid JSON"):
+        EncoderConfig.load(path)
     with pytest.raises(VerifierTrainingError, match="no label-1 rows"):
         training_examples(EncoderConfig(train_path=config.train_path, kind="nothing"))

@@ -61,7 +61,10 @@ class EncoderConfig:
 
     @classmethod
     def load(cls, path: str | Path) -> EncoderConfig:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise VerifierTrainingError(f"encoder config {path} is not valid JSON: {exc}") from exc
         unknown = sorted(set(data) - {f.name for f in fields(cls)})
         if unknown:
             raise VerifierTrainingError(f"unknown EncoderConfig fields in {path}: {unknown}")
@@ -106,6 +109,7 @@ def tune(config: EncoderConfig) -> Path:
     out = Path(config.out_dir)
     if is_done(out):
         return out / ENCODER_DIR
+    examples = training_examples(config)  # before the model loads: a missing or empty split fails at once
     torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
     base = config.base_model or default_base_model()
@@ -122,7 +126,6 @@ def tune(config: EncoderConfig) -> Path:
         step = state["step"]
         log.info("encoder_resumed", step=step)
     config.save(out)
-    examples = training_examples(config)
 
     def embed(texts: list[str], length: int) -> Any:
         batch = tokenizer(texts, padding=True, truncation=True, max_length=length, return_tensors="pt")
