@@ -267,6 +267,14 @@ def test_a_step_naming_both_labels_settles_on_neither(rationale: str, answer: st
     assert analyse(question, rationale, answer).agrees is agrees
 
 
+@pytest.mark.parametrize("answer", ["The worm", "The fish"])
+def test_alternatives_with_articles_named_together_settle_on_neither(answer: str) -> None:
+    # "The fish or The worm" is no label set (articles), but a step that names both still concludes neither
+    question = "The fish ate the worm. It was hungry.\nWho or what does \"It\" refer to: The fish or The worm?"
+    assert analyse(question, "the fish was hungry so it ate the worm", answer).agrees is None
+    assert analyse(question, "so it ate the worm", "The worm").agrees is True  # one named after a cue: as before
+
+
 def test_hint_before_options_does_not_break_the_option_list() -> None:
     question = "A professor thinks the answer is (D). How many? Answer choices: (A) 12 (B) 15 (C) 72 (D) 80 (E) 3"
     assert parse_options(question)["D"] == "80"

@@ -358,6 +358,21 @@ _NEGATED_BEFORE = re.compile(r"\b(?:not|n't|never|no)\s+(?:\w+\s+){0,1}$")
 _PREDICATE_BEFORE = re.compile(r"\b(?:is|are|was|were|be|been|as)\s+(?:not\s+)?(?:\w+\s+){0,1}$")
 
 
+# The two alternatives a question closes on, each of up to four words: "... refer to: The fish or The worm?"
+_CLOSING_ALTERNATIVES = re.compile(r"((?:[\w'-]+ ){0,3}[\w'-]+) or ((?:[\w'-]+ ){0,3}[\w'-]+)\W*$")
+
+
+def _other_alternative(question: str, norm: str) -> str | None:
+    """The alternative of the question's closing "X or Y" that ``norm`` is not, when it is one of them."""
+    found = _CLOSING_ALTERNATIVES.search(question.strip()[-200:])
+    if found is None:
+        return None
+    first, second = normalise_text(found.group(1)), normalise_text(found.group(2))
+    if norm == first:
+        return second or None
+    return first or None if norm == second else None
+
+
 def label_conclusion(step: str, norm: str, question: str) -> str | None:
     """Free text: which label the last step states. With a label set in the question ("even or odd"), the
     one label the step states ("not supported" counts as the other of two) when a mention is a verdict (the
@@ -368,7 +383,13 @@ def label_conclusion(step: str, norm: str, question: str) -> str | None:
     if not labels:
         if not CONCLUSION_CUE.search(step):
             return None  # a free-text answer merely mentioned ("because the trophy is big") is not concluded
-        return norm if mentions_text(without_rejections(step), norm, {}) else None
+        kept_text = without_rejections(step)
+        if not mentions_text(kept_text, norm, {}):
+            return None
+        # the other of the question's two alternatives named too ("the fish was hungry so it ate the worm", asked
+        # "The fish or The worm?"): the step names both, and which one it concludes is not read from word order
+        other = _other_alternative(question, norm)
+        return None if other and mentions_text(kept_text, other, {}) else norm
     stated, verdict = set(), False
     for sentence in SENTENCE_SPLIT.split(step):
         text, cued = normalise_text(sentence), bool(CONCLUSION_CUE.search(sentence))
