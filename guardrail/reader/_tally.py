@@ -32,6 +32,8 @@ _EXCEPTION_ASKED = re.compile(
     r"\b(?:not|except|least|false|incorrect|untrue|wrong|cannot|never|exception|inaccurate|fails?)\b|n't\b",
     re.IGNORECASE,
 )
+# Verdicts anywhere in a sentence about the option (``_options``' verdict patterns read a verdict where it closes an
+# option step or follows a chosen letter, which chains that weigh each option in several sentences rarely do).
 _AGAINST = re.compile(
     r"\b(?:incorrect|false|wrong|invalid|inaccurate|untrue|unlikely|implausible|irrelevant|contradicts?|cannot|"
     r"can't|does\s+not|doesn't|is\s+not|isn't|eliminat\w*|rul(?:e|ed)\s+out|too\s+(?:large|small|high|low)|"
