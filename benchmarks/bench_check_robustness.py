@@ -1,6 +1,6 @@
 """Check robustness: a check of the result after the conclusion should not move the verdict.
 
-    python benchmarks/bench_check_robustness.py [--model DIR] [--compare DIR] [--items 300]
+    python benchmarks/bench_check_robustness.py [--model DIR] [--compare DIR] [--items 300] [--choice]
 
 Chat models often close by checking their result ("Let's verify: 55 - 40 = 15. Correct."), so the text ends on
 a number of the working. Items are GSM8K solutions from the **test split** of the project's own data
@@ -9,6 +9,9 @@ as the answer (label 0), first as they are and then closed by each check in ``CH
 among the templates training appends (``verifier_training/perturb/checked.py``), so the figures measure how far
 what was learnt carries. Prints, per phrasing and label, the share of confident errors (a right answer scored
 below 0.2, a wrong one above 0.8) and the mean score, for each model side by side in one run. Asserts nothing.
+``--choice``: MMLU-Pro chains of test-split questions whose options are words, with their own option and another,
+closed by a check of the letter they conclude (``CHOICE_CHECKS``; training appends checks after numeric
+conclusions only, so these measure how far those carry).
 """
 
 from __future__ import annotations
@@ -61,12 +64,44 @@ def test_split_items(sources: Path, count: int, seed: int = 0) -> list[dict]:
     return items[:count]
 
 
-def checks_for(item: dict) -> list[tuple[str, int, CheckInput]]:
+# c: the option letter the chain concludes (with --choice).
+CHOICE_CHECKS = {
+    "none": "",
+    "let me verify, option": "Let me verify: option ({c}) is consistent with every step above. Correct.",
+    "verification, bold": "**Verification:** Re-reading the question, choice {c} still fits; the other options do not.",
+    "double-checking": "Double-checking: ({c}) matches the reasoning. ✓",
+    "to confirm": "To confirm, {c} is the only option that satisfies all the conditions.",
+}
+
+
+def choice_items(sources: Path, count: int, seed: int = 0) -> list[dict]:
+    """MMLU-Pro chains of test-split questions whose options are words, ending on their own option, with that
+    option (label 1) and another (label 0): (question, rationale, right, wrong, letter concluded)."""
+    from guardrail.reader import analyse, option_value, parse_options
+    from verifier_training.data.real import read_mmlu_pro_cot
+
+    config = DataConfig()
+    items = []
+    rows = [row for row in read_mmlu_pro_cot(sources, 0, seed) if split_of(row["qid"], config) == "test"]
+    for good, bad in zip(rows[::2], rows[1::2], strict=True):
+        options = parse_options(good["question"]).values()
+        if good["kind"] != "own_answer" or any(option_value(text) is not None for text in options):
+            continue
+        read = analyse(good["question"], good["rationale"], good["answer"])
+        if read.agrees and read.conclusion:
+            items.append({"question": good["question"], "rationale": good["rationale"], "right": good["answer"],
+                          "wrong": bad["answer"], "values": {"c": read.conclusion}})
+    random.Random(seed).shuffle(items)
+    return items[:count]
+
+
+def checks_for(item: dict, checks: dict[str, str] = CHECKS) -> list[tuple[str, int, CheckInput]]:
     """(phrasing, label, check input) for the right and the wrong answer under every phrasing."""
     out = []
-    for name, template in CHECKS.items():
+    for name, template in checks.items():
         rationale = item["rationale"] + ("\n\n" + template.format(**item["values"]) if template else "")
-        for label, answer in ((1, item["values"]["c"]), (0, item["values"]["x"])):
+        answers = (item["right"], item["wrong"]) if "right" in item else (item["values"]["c"], item["values"]["x"])
+        for label, answer in zip((1, 0), answers, strict=True):
             out.append((name, label, CheckInput(id=f"{name}:{label}", question=item["question"],
                                                 rationale=rationale, answer=answer)))
     return out
@@ -79,18 +114,22 @@ def main() -> int:
     parser.add_argument("--items", type=int, default=300, help="GSM8K test-split solutions")
     parser.add_argument("--sources", default=str(SOURCES), help="verifier_training sources folder")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--choice", action="store_true",
+                        help="MMLU-Pro test-split chains with word options, closed by a check of the letter concluded")
     args = parser.parse_args()
+    checks = CHOICE_CHECKS if args.choice else CHECKS
 
     models = [OnnxVerifier(args.model, threads=args.threads)] if args.model else [OnnxVerifier(threads=args.threads)]
     if args.compare:
         models.append(OnnxVerifier(args.compare, threads=args.threads))
-    cases = [case for item in test_split_items(Path(args.sources), args.items) for case in checks_for(item)]
+    items = (choice_items if args.choice else test_split_items)(Path(args.sources), args.items)
+    cases = [case for item in items for case in checks_for(item, checks)]
     scores = {id(model): model.probabilities([case[2] for case in cases]) for model in models}
-    solutions = len(cases) // (2 * len(CHECKS))
-    print(f"{solutions} GSM8K test-split solutions, right and wrong answer, {len(CHECKS)} closings")
+    kind = "MMLU-Pro chains (word options)" if args.choice else "GSM8K solutions"
+    print(f"{len(items)} {kind} of the test split, right and wrong answer, {len(checks)} closings")
     header = "".join(f" | {model.model_version:>7s} conf. err  mean" for model in models)
     print(f"{'closing':20s} label{header}")
-    for name in CHECKS:
+    for name in checks:
         for label in (1, 0):
             chosen = [i for i, case in enumerate(cases) if case[0] == name and case[1] == label]
             row = f"{name:20s} {label:5d}"
