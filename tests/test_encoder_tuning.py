@@ -72,7 +72,7 @@ def test_tuning_writes_an_encoder_the_semantic_stage_reads_and_resumes_after_a_c
 def test_a_config_with_unknown_fields_or_no_usable_rows_is_a_clear_error(config, tmp_path):
     path = tmp_path / "bad.json"
     path.write_text(json.dumps({"max_step": 10}))
-    with pytest.raises(VerifierTrainingError, match="unknown EncoderConfig fields"):
+    with pytest.raises(VerifierTrainingError, match="unknown EncoderConfig keys"):
         EncoderConfig.load(path)
     path.write_text("{not json")
     with pytest.raises(VerifierTrainingError, match="not valid JSON"):

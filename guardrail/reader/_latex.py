@@ -299,7 +299,7 @@ def math_value(text: str) -> str | None:
     bracketed = _BRACKETED.match(text)  # "[3, \\infty)" is one value: no clause ends at its comma
     if bracketed:
         return math_canonical(bracketed.group(0)) or None
-    head = _CLAUSE_END.split(text, maxsplit=1)[0].strip().rstrip(" .;,")
+    head = _CLAUSE_END.split(text, maxsplit=1)[0].strip()
     # a ")" that closes what the value did not open ends the clause ("(area 4\pi)."); "16*sqrt(3)" keeps its own
     stripped = head.rstrip(") .;,")
     unopened = max(0, head.count(")") - head.count("("))

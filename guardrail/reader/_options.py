@@ -281,7 +281,8 @@ REJECTION_CUE = (
 _LETTER_REJECTED_BEFORE = re.compile(f"(?i:{REJECTION_CUE})" + r"(?:\(([A-P])\)|\b([A-P])\b)")
 _LETTER_REJECTED_AFTER = re.compile(
     r"(?:\(([A-P])\)(?:\s+[\w'-]+){0,3}?|\b([A-P])\b)\s+(?i:(?:(?:is|are|was|would\s+be|seems)\s+"
-    r"(?:not\s+(?:right|correct|true|valid|it|the\s+(?:\w+\s+)?(?:answer|explanation|statement))|wrong|incorrect|invalid|false|ruled\s+out)"
+    r"(?:not\s+(?:right|correct|true|valid|it|the\s+(?:\w+\s+)?(?:answer|explanation|statement))"
+    r"|wrong|incorrect|invalid|false|ruled\s+out)"
     r"|(?:does\s+not|doesn't|cannot|can't)\s+(?:fit|work|be\s+(?:right|correct|true|it|the\s+answer)))\b)"
 )
 

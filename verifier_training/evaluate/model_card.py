@@ -169,7 +169,7 @@ def _semantic_section(tier: dict[str, Any] | None) -> list[str]:
         f"- Runs only on checks whose first-tier score lies in [{tier['band'][0]}, {tier['band'][1]}] and whose",
         "  question offers candidate answers (options, or an \"X or Y\" choice): m = cos(rationale, given answer) -",
         "  max cos(rationale, other candidate); score = sigmoid(logit(first tier) + a·m + b·m·[answer unplaced]),",
-        f"  {_weight_lines(tier)}.",
+        f"  {_weights_text(tier)}.",
         *_margin_range_lines(tier.get("margin_range") or {}),
         f"- Fitted on the dev split only: {fit.get('fit_rows')} of {fit.get('dev_rows')} dev rows were in the band with",
         f"  candidates ({sources}); there AUROC {_fmt(fit.get('fit_auroc_first_tier'))} (first tier) ->",
@@ -178,7 +178,7 @@ def _semantic_section(tier: dict[str, Any] | None) -> list[str]:
     ]
 
 
-def _weight_lines(tier: dict[str, Any]) -> str:
+def _weights_text(tier: dict[str, Any]) -> str:
     """The fitted (a, b): per kind of candidates where the fit gave each kind its own, else the pooled pair."""
     kinds = tier.get("kind_weights") or {}
     if not kinds:

