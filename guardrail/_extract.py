@@ -12,7 +12,8 @@ through the same code, :func:`_from_provider_shape`):
 
 a ``dict`` with reasoning/answer fields; or an :class:`Extraction` (returned as is). ``Extraction.reasons``
 says what the verdict must carry about the output itself: ``partly_redacted`` (readable thinking mixed with
-redacted blocks) and ``output_truncated`` (``stop_reason`` ``max_tokens``, ``finish_reason`` ``length``).
+redacted blocks), ``output_truncated`` (``stop_reason`` ``max_tokens``, ``finish_reason`` ``length``) and
+``continuation_dropped`` (see below).
 
 Text is tried in this order; the first shape that matches wins:
 
@@ -23,6 +24,10 @@ Text is tried in this order; the first shape that matches wins:
    is". The last occurrence of the strongest marker is the answer; the text before it is the rationale (the
    lead-in "so the answer is" is dropped, so the rationale never ends by restating the answer it is checked
    against).
+
+Before any of these, an output that goes on past a stated answer with a new prompt turn ("\n\nQuestion: ...", as
+base models write the next few-shot example) is cut there (:func:`drop_continuation`; also a rationale given as a
+field), with the reason ``continuation_dropped``.
 
 No recognisable answer gives ``Extraction(answer=None, format="none")``; it is not an error. Unusable input
 (not text, not UTF-8, NUL bytes, empty, over ``max_chars``, a NaN or infinite number as the answer) raises
@@ -40,7 +45,7 @@ from typing import Any, Protocol, runtime_checkable
 from pydantic import BaseModel, ConfigDict
 
 from ._errors import InputError
-from ._types import OUTPUT_TRUNCATED, PARTLY_REDACTED, Extraction
+from ._types import CONTINUATION_DROPPED, OUTPUT_TRUNCATED, PARTLY_REDACTED, Extraction
 from .reader import split_steps
 
 MAX_INPUT_CHARS = 1_000_000  # per text field; larger inputs get an InputError ("input_too_large")
@@ -83,9 +88,9 @@ def from_fields(rationale: Any, answer: Any, *, max_chars: int = MAX_INPUT_CHARS
     """An :class:`Extraction` from an already separated rationale and answer (validated like any input)."""
     if rationale is None:
         raise InputError("missing_field: rationale")
-    text = as_text(rationale, "rationale", max_chars=max_chars, allow_empty=True)
+    text, dropped = drop_continuation(as_text(rationale, "rationale", max_chars=max_chars, allow_empty=True))
     value = _answer_value(answer, max_chars)
-    return _make(text, value, "fields")
+    return noted(_make(text, value, "fields"), dropped)
 
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -124,8 +129,49 @@ def replace_lone_surrogates(text: str) -> str:
 
 def extract_text(text: str, *, max_chars: int = MAX_INPUT_CHARS) -> Extraction:
     """Extract from validated text (see the module docstring for the order)."""
+    text, dropped = drop_continuation(text)
     found = _from_think_tags(text) or _from_json_text(text, max_chars) or _from_markers(text)
-    return found or _make(text.strip(), None, "none")
+    return noted(found or _make(text.strip(), None, "none"), dropped)
+
+
+# A line opening a new prompt turn, as base models write when they go on past their answer into an invented
+# next few-shot example ("\n\nQuestion: ...", "Q: ...", "### Problem:", "Human:"). Unnumbered only: "Problem 2:"
+# is as often the second part of the asked question as a new one.
+_NEW_TURN = re.compile(
+    r"\n[ \t]*(?:#{1,6}[ \t]*)?(?:\*\*)?(?:Question|QUESTION|Q|Problem|PROBLEM|Exercise|Human|User)(?:\*\*)?[ \t]*[:：]"
+)
+
+
+def drop_continuation(text: str) -> tuple[str, tuple[str, ...]]:
+    """``text`` up to a new prompt turn that follows a stated answer, and the ``continuation_dropped`` reason
+    when one was cut off (else ``text`` and no reason).
+
+    What follows is another question with its own answer: read as part of the chain, its last answer would be
+    checked instead of the one the chain gave (on 150 runaway MMLU-Pro chains, a quarter of the models' own
+    answers were blocked). A turn line before any stated answer is part of the chain ("Question: what is
+    asked?") and stays.
+    """
+    stated = _first_answer_end(text)
+    turn = _NEW_TURN.search(text, stated) if stated is not None else None
+    if turn is None:
+        return text, ()
+    dropped = len(text) - turn.start()
+    return text[: turn.start()].rstrip(), (
+        f"{CONTINUATION_DROPPED}: the output goes on past its answer with a new question ({dropped} characters); "
+        "only the part up to the answer was checked",
+    )
+
+
+def _first_answer_end(text: str) -> int | None:
+    """Where the line of the first stated answer (any answer marker, or a box) ends; None without one."""
+    starts = [match.start() for _, pattern in _MARKERS if (match := pattern.search(text))]
+    box = _BOX_OPEN.search(text)
+    if box:
+        starts.append(box.start())
+    if not starts:
+        return None
+    end = text.find("\n", min(starts))
+    return len(text) if end < 0 else end
 
 
 # --- structured outputs -------------------------------------------------------------------------------------

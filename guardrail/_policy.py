@@ -16,6 +16,9 @@ Three cases have no score (every verdict, scored or not, is built here: :func:`b
   ``fail_open`` delivers with ``fail_open_action`` (default ``label``: it really was not verified),
   ``fail_closed`` blocks.
 
+An output that went on past its answer with a new question (``continuation_dropped``: only the part up to the
+answer was checked) gets at least the ``continuation`` action (default ``label``: the rest is not verified).
+
 An incomplete output (a stream that was interrupted, an output the provider cut at its length limit) is
 checked as far as it goes but never passed on its score: it gets the stricter of its scored action and the
 ``on_error`` action (:meth:`Policy.incomplete_action`).
@@ -23,7 +26,7 @@ checked as far as it goes but never passed on its score: it gets the stricter of
 Every verdict carries at least one reason. A reason is ``"<code>"`` or ``"<code>: <human text>"``; codes:
 ``consistent``, ``unverified``, ``low_consistency``, ``inconsistent``, ``no_answer_found``,
 ``input_error``, ``verifier_error``, ``rationale_redacted``, ``partly_redacted``, ``stream_interrupted``,
-``output_truncated`` (plus whatever the verifiers add).
+``output_truncated``, ``continuation_dropped`` (plus whatever the verifiers add).
 """
 
 from __future__ import annotations
@@ -34,7 +37,17 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ._errors import OutputBlocked
-from ._types import INCOMPLETE, Action, Assessment, Extraction, Guarded, Opinion, Verdict, reason_code
+from ._types import (
+    CONTINUATION_DROPPED,
+    INCOMPLETE,
+    Action,
+    Assessment,
+    Extraction,
+    Guarded,
+    Opinion,
+    Verdict,
+    reason_code,
+)
 
 _CODES = {
     Action.PASS: "consistent",
@@ -54,6 +67,7 @@ class Policy(BaseModel):
     no_rationale: Action | None = None  # None: treat as unverifiable, i.e. follow on_error
     on_error: Literal["fail_open", "fail_closed"] = "fail_open"
     fail_open_action: Action = Action.LABEL
+    continuation: Action = Action.LABEL  # the least action for an output that went on past its answer
     block_mode: Literal["raise", "fallback"] = "raise"
     fallback_text: str = "This answer was withheld: its stated reasoning does not support it."
     label_text: str = "Stated reasoning, not verified"
@@ -189,12 +203,15 @@ def stricter(first: Action, second: Action) -> Action:
 
 def with_output_reasons(policy: Policy, verdict: Verdict, reasons: Sequence[str]) -> Verdict:
     """``verdict`` carrying ``reasons`` about the output itself (those whose code it lacks, after its own).
-    An incomplete output (``stream_interrupted``, ``output_truncated``) gets :meth:`Policy.incomplete_action`."""
+    An incomplete output (``stream_interrupted``, ``output_truncated``) gets :meth:`Policy.incomplete_action`, one
+    that went on past its answer (``continuation_dropped``) at least :attr:`Policy.continuation`."""
     codes = {reason_code(reason) for reason in verdict.reasons}
     extra = tuple(reason for reason in reasons if reason_code(reason) not in codes)
     action = verdict.action
     if any(reason_code(reason) in INCOMPLETE for reason in reasons):
         action = policy.incomplete_action(action)
+    if any(reason_code(reason) == CONTINUATION_DROPPED for reason in reasons):
+        action = stricter(action, policy.continuation)
     if not extra and action is verdict.action:
         return verdict
     return verdict.model_copy(update={"reasons": verdict.reasons + extra, "action": action})

@@ -22,6 +22,9 @@ RATIONALE_REDACTED = "rationale_redacted"  # all of the reasoning was redacted: 
 PARTLY_REDACTED = "partly_redacted"  # some reasoning blocks were redacted: only the readable part was checked
 STREAM_INTERRUPTED = "stream_interrupted"  # the stream ended early or raised: the answer may be incomplete
 OUTPUT_TRUNCATED = "output_truncated"  # the provider cut the output at a length limit (max_tokens, length)
+# The output went on past its answer with a new question (a model writing the next few-shot example): only the
+# part up to the answer was checked, the rest is not verified (see Policy.continuation).
+CONTINUATION_DROPPED = "continuation_dropped"
 # An output with one of these is incomplete: whatever its score, it is never passed (see Policy.incomplete_action).
 INCOMPLETE = frozenset({STREAM_INTERRUPTED, OUTPUT_TRUNCATED})
 

@@ -338,3 +338,42 @@ def test_partly_redacted_thinking_is_checked_and_says_so():
     assert (found.rationale, found.answer) == ("3 + 4 = 7.", "7")
     assert [r.split(":")[0] for r in found.reasons] == ["partly_redacted"]
     assert extract({"content": message["content"][::2]}).reasons == ()  # nothing redacted: no reason
+
+
+RUNAWAY = (
+    "Mitosis gives two identical daughter cells, so the answer is (B).\n\n"
+    "Question:\nWhich gas do plants take in?\n(A) oxygen (B) nitrogen (C) carbon dioxide\n"
+    "Answer: Let's think step by step. Plants fix carbon dioxide. The answer is (C)."
+)
+
+
+def test_a_new_question_after_the_answer_is_cut_off_with_its_reason():
+    # A base model writes on into an invented next few-shot example: its answer is the first one, not the
+    # invented question's.
+    found = extract(RUNAWAY)
+    assert found.answer == "B"
+    assert "Plants" not in found.rationale and found.rationale.startswith("Mitosis")
+    assert [r.split(":")[0] for r in found.reasons] == ["continuation_dropped"]
+    fields = from_fields(RUNAWAY, "B")
+    assert fields.rationale.endswith("so the answer is (B).") and fields.reasons == found.reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Question: what is asked? The total.\n3 + 4 = 7.\nThe answer is 7.",  # a turn line before any answer
+        "The answer is 7.\nQuestion 2 of the exercise: 7 + 1 = 8.",  # numbered: maybe part of the question
+        "The answer is 7, as the questions below confirm.\nQ.E.D.",
+        "3 + 4 = 7.\nQuestion: is that right? Yes.",  # no stated answer before it
+    ],
+)
+def test_text_without_a_new_turn_after_an_answer_is_kept_whole(text):
+    assert not extract(text).reasons and not from_fields(text, "7").reasons
+    assert from_fields(text, "7").rationale == text
+
+
+@pytest.mark.parametrize("turn", ["Q:", "Problem:", "### Question:", "**Question:**", "Human:", "User:"])
+def test_new_turn_headers(turn):
+    text = f"3 + 4 = 7.\n#### 7\n\n{turn} 2 + 2?\n2 + 2 = 4.\n#### 4"
+    found = extract(text)
+    assert found.answer == "7" and found.reasons[0].startswith("continuation_dropped")

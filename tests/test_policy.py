@@ -120,3 +120,20 @@ def test_strictest_verdict_of_several_candidates():
     verdicts = [Verdict(id=str(i), consistency=None, action=a) for i, a in enumerate(actions)]
     assert strictest(verdicts).id == "1"
     assert strictest(verdicts[:1] * 2) is verdicts[0]
+
+
+@pytest.mark.parametrize(
+    ("policy", "scored", "expected"),
+    [
+        (Policy(), Action.PASS, Action.LABEL),  # the text after the answer was not verified
+        (Policy(continuation="pass"), Action.PASS, Action.PASS),
+        (Policy(), Action.BLOCK, Action.BLOCK),  # never looser than the score
+        (Policy(continuation="annotate"), Action.LABEL, Action.ANNOTATE),
+    ],
+)
+def test_an_output_that_went_on_past_its_answer_gets_at_least_the_continuation_action(policy, scored, expected):
+    from guardrail._policy import with_output_reasons
+
+    verdict = Verdict(id="x", consistency=0.5, action=scored, reasons=("scored",))
+    noted = with_output_reasons(policy, verdict, ["continuation_dropped: a new question (90 characters)"])
+    assert noted.action is expected and noted.reasons[-1].startswith("continuation_dropped")

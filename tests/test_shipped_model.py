@@ -115,3 +115,18 @@ def test_a_rationale_in_a_script_never_trained_on_is_escalated_with_its_reason(s
                                   rationale="First Masha had 3 apples. Then she bought 4 more. So 3 + 4 = 7 apples.",
                                   answer=answer)
     assert not 0.2 < english.consistency < 0.8 and not any("unfamiliar" in r for r in english.reasons)
+
+
+# A base model writing on past its answer into an invented next few-shot example with an answer of its own.
+RUNAWAY = CASES[2][1].replace("\nThe best answer is: (C)", " The answer is (C).\n\nQuestion:\nWhich is even? "
+                              "(A) 3 (B) 8 (C) 9\nAnswer: 3 and 9 are odd; 8 = 2 * 4. The answer is (B).")
+
+
+@pytest.mark.parametrize(("answer", "consistent"), [("C", True), ("B", False), ("A", False)])
+def test_an_invented_question_after_the_answer_is_not_what_is_checked(shipped_guard, answer, consistent):
+    verdict = shipped_guard.check(CASES[2][0], rationale=RUNAWAY, answer=answer)
+    assert (verdict.consistency > 0.8) is consistent and (verdict.consistency < 0.2) is not consistent, verdict
+    assert any(reason.startswith("continuation_dropped") for reason in verdict.reasons)
+    assert verdict.action is (Action.LABEL if consistent else Action.BLOCK)  # the rest was not verified
+    found = shipped_guard.check(CASES[2][0], RUNAWAY)  # from the whole output: the first answer is the one
+    assert found.consistency is not None and found.action is not Action.PASS
