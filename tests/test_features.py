@@ -859,6 +859,26 @@ def test_a_number_with_a_scale_agrees_with_its_value(rationale: str, answer: str
 
 
 @pytest.mark.parametrize(
+    ("rationale", "answer", "agrees"),
+    [
+        ("240 / 120 = 2. So the trip takes 2 hours, or 120 minutes.", "2", True),
+        ("240 / 120 = 2. So the trip takes 2 hours, or 120 minutes.", "120", True),
+        ("240 / 120 = 2. So the trip takes 2 hours (120 minutes).", "2", True),
+        ("Time = 240/120 = 2 h = 120 min.", "2", True),
+        ("10 * 100 = 1000. So he pays 1000 cents, i.e. $10.", "1000", True),
+        ("The pole is 1.5 kg (1500 g).", "1.5", True),
+        ("The sign is 50 cm (20 in) wide.", "50", True),  # rounded conversions count
+        ("240 / 120 = 2. So the trip takes 2 hours, or 120 minutes.", "3", False),
+        ("He works 2 hours a day, so in 4 days = 8 hours.", "4", False),  # a total, not the same quantity
+        ("13 hours/week * 4 weeks = 52 hours.", "4", False),  # an operand
+        ("So he has 5 apples or 3 pears.", "5", False),  # no units: a choice
+    ],
+)
+def test_a_result_restated_in_another_unit_agrees_in_either(rationale: str, answer: str, agrees: bool) -> None:
+    assert analyse("How long?", rationale, answer).agrees is agrees
+
+
+@pytest.mark.parametrize(
     ("output", "conclusion"),
     [
         ("**Answer:** 55\n\n**Explanation:** The pens bring 3 x 5 = 15 and the books 2 x 20 = 40.", None),

@@ -14,7 +14,8 @@ module is the reader's public API; the private modules hold one job each:
 ``_options``        option lists, the letter an answer or step names, eliminations, word options
 ``_polarity``       yes/no answers, the polarity a sentence asserts, true-or-false statement verdicts (restated
                     or deduced in one step)
-``_numbers``        number words, parsing, canonical formatting, scientific notation, scales ("1.5 million")
+``_numbers``        number words, parsing, canonical formatting, scientific notation, scales ("1.5 million"),
+                    a result restated in another unit ("2 hours, or 120 minutes")
 ``_latex``          LaTeX as plain math (``math_canonical``) and LaTeX removed to read numbers
 ``_lists``          answers that list several values ("3, -2", "x = 3 or x = -2"), compared as sets
 ``_text``           text normalisation, sentence splits, conclusion cues, label sets ("even or odd")

@@ -20,7 +20,15 @@ from ._conclusion import find_conclusion, label_conclusion, looks_math, math_con
 from ._latex import without_units
 from ._lists import concluded_values, listed_values
 from ._mentions import MATCHERS
-from ._numbers import format_number, fraction, number_strings_in, option_value, parse_number, scaled_values
+from ._numbers import (
+    format_number,
+    fraction,
+    number_strings_in,
+    option_value,
+    parse_number,
+    restated_values,
+    scaled_values,
+)
 from ._options import parse_choice, parse_options, question_body
 from ._polarity import parse_yes_no, statement_verdict, verdict_as_answer
 from ._remarks import without_remarks
@@ -124,7 +132,9 @@ def analyse(question: str, rationale: str, answer: str) -> AnswerAnalysis:
         conclusion = tallied_choice(question, read, options)
     agrees = None if conclusion is None or not norm else _same_value(conclusion, norm, answer_type)
     if agrees is False and answer_type is AnswerType.NUMERIC and step_index is not None:
-        agrees = _same_scaled(conclusion, norm, read[step_index], answer)  # type: ignore[arg-type]
+        # with the step before: a sentence split can part a restatement ("1000 cents, i.e." | "$10.")
+        step = " ".join(read[max(0, step_index - 1) : step_index + 1])
+        agrees = _same_scaled(conclusion, norm, step, answer)  # type: ignore[arg-type]
     if agrees:
         position: Position = "conclusion"
     else:
@@ -183,8 +193,9 @@ def _derived(
 
 def _same_scaled(conclusion: str, norm: str, step: str, answer: str) -> bool:
     """Whether one side is the other written with a scale: "1.5 million" concluded, 1500000 answered (or the
-    other way round)."""
-    return (conclusion, norm) in scaled_values(step) or (norm, conclusion) in scaled_values(answer)
+    other way round); or the step restates its result in another unit ("2 hours, or 120 minutes": 2 and 120)."""
+    pair = (conclusion, norm)
+    return pair in scaled_values(step) or pair[::-1] in scaled_values(answer) or pair in restated_values(step)
 
 
 def _same_value(conclusion: str, norm: str, answer_type: AnswerType) -> bool | None:

@@ -260,3 +260,57 @@ def scaled_values(text: str) -> frozenset[tuple[str, str]]:
         if value is not None:
             found.add((format_number(value), format_number(value * _SCALES[match.group(2).casefold()])))
     return frozenset(found)
+
+
+# Units by dimension with their size in one base unit, for a result restated in another unit ("2 hours, or 120
+# minutes", "$10, i.e. 1000 cents", "1.5 kg (1500 g)"). Only known units, and only where the two values convert
+# (within rounding): "5 apples or 3 pears" is a choice and "4 days = 8 hours" a total, not restatements.
+_UNITS = {
+    "time": ({"s sec secs second seconds": 1, "min mins minute minutes": 60, "h hr hrs hour hours": 3600,
+              "day days": 86400, "week weeks": 604800, "month months": 2629800, "year years": 31557600}),
+    "length": ({"mm millimeter millimeters millimetre millimetres": 0.001, "cm centimeter centimeters centimetre "
+                "centimetres": 0.01, "m meter meters metre metres": 1, "km kilometer kilometers kilometre "
+                "kilometres": 1000, "in inch inches": 0.0254, "ft foot feet": 0.3048, "yd yard yards": 0.9144,
+                "mi mile miles": 1609.344}),
+    "mass": ({"mg milligram milligrams": 0.001, "g gram grams": 1, "kg kilogram kilograms": 1000,
+              "lb lbs pound pounds": 453.59237, "oz ounce ounces": 28.349523, "ton tons": 907184.74,
+              "tonne tonnes": 1e6}),
+    "volume": ({"ml milliliter milliliters millilitre millilitres": 0.001, "l liter liters litre litres": 1,
+                "gallon gallons": 3.785411784, "quart quarts": 0.946352946, "pint pints": 0.473176473,
+                "cup cups": 0.2365882365}),
+    "money": ({"$ dollar dollars": 1, "cent cents ¢": 0.01}),
+}
+_UNIT_SIZE = {
+    unit: (dimension, size) for dimension, sizes in _UNITS.items() for units, size in sizes.items()
+    for unit in units.split()
+}
+_ROUNDING = 0.02  # "50 cm (20 in)" is 19.7 inches, rounded
+_QUANTITY = r"(?P<c{n}>\$)?(?P<v{n}>\d(?:[\d,]*\d)?(?:\.\d+)?)[ \t]*(?P<u{n}>[A-Za-z¢€]{{1,12}})?"
+# the two quantities and what joins a restatement: ", or", "or", "(", ", i.e.", ", that is", ", which is", "="
+# In a lookahead, so that a quantity can end one pair and start the next ("= 2 h = 120 min"). Neither quantity is
+# an operand: "4 weeks = 52 hours" in "13 hours/week * 4 weeks = 52 hours" is no restatement.
+_OPERATOR = r"[*/+×÷^\-−]"
+_RESTATED = re.compile(
+    rf"(?<![\w.])(?<!{_OPERATOR})(?<!{_OPERATOR}[ \t])(?=(?:{_QUANTITY.format(n=1)}"
+    r"[ \t]*(?:,[ \t]*(?:or|i\.e\.,?|that[ \t]+is,?|which[ \t]+is)[ \t]+|\([ \t]*(?:or[ \t]+|i\.e\.,?[ \t]+)?"
+    r"|[ \t]or[ \t]+|=[ \t]*)"
+    rf"{_QUANTITY.format(n=2)}(?![\w])(?![ \t]*{_OPERATOR})))"
+)
+
+
+def restated_values(text: str) -> frozenset[tuple[str, str]]:
+    """(a value, the same quantity restated in another unit), both ways, canonical: "2 hours, or 120 minutes" gives
+    ("2", "120") and ("120", "2"). The text states both as its result: an answer in either unit is the one it
+    gives."""
+    found = set()
+    for match in _RESTATED.finditer(text):
+        units = [_UNIT_SIZE.get((match.group(f"c{n}") or match.group(f"u{n}") or "").casefold()) for n in (1, 2)]
+        values = [fraction(match.group(f"v{n}")) for n in (1, 2)]
+        if units[0] is None or units[1] is None or units[0][0] != units[1][0] or None in values:
+            continue
+        sizes = [float(value) * unit[1] for value, unit in zip(values, units, strict=True)]  # type: ignore[arg-type]
+        if abs(sizes[0] - sizes[1]) > _ROUNDING * max(abs(sizes[0]), abs(sizes[1])):
+            continue
+        first, second = (format_number(value) for value in values)  # type: ignore[arg-type]
+        found.update({(first, second), (second, first)})
+    return frozenset(found)
