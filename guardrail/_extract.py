@@ -20,8 +20,8 @@ Text is tried in this order; the first shape that matches wins:
 1. ``<think>...</think>`` (also ``<thinking>``, ``<reasoning>``; a lone ``</think>`` as R1-style templates emit)
 2. a JSON object with reasoning/rationale/explanation and answer/final_answer fields (bare, or in a ```json fence)
 3. answer markers, strongest first: ``<answer>...</answer>``, ``\\boxed{...}`` (nested braces), ``#### N``,
-   "Final answer:", "the best answer is: (X)", a line starting "Answer:" (or "Ans:", "Answer - "), "The answer
-   is". The last occurrence of the strongest marker is the answer; the text before it is the rationale (the
+   "Final answer:", "the best answer is: (X)" (or "the correct choice / option is"), a line starting "Answer:"
+   (or "Ans:", "Answer - "), "The answer is". The last occurrence of the strongest marker is the answer; the text before it is the rationale (the
    lead-in "so the answer is" is dropped, so the rationale never ends by restating the answer it is checked
    against).
 
@@ -471,7 +471,11 @@ def _matching_braces(text: str) -> dict[int, int]:
 _MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("hash_answer", re.compile(r"^[ \t]*####[ \t]*(?P<ans>[^\n]+)", re.MULTILINE)),
     ("final_answer", re.compile(r"\bfinal\s+answer\**\s*(?:is)?\s*[:：]?\**[ \t]*(?P<ans>[^\n]+)", re.IGNORECASE)),
-    ("best_answer", re.compile(r"\bthe\s+(?:best|correct)\s+answer\s+is\s*[:：]?[ \t]*(?P<ans>[^\n]+)", re.IGNORECASE)),
+    (
+        "best_answer",  # also "The correct choice is **B. Jupiter**.", "the right option is (C)"
+        re.compile(r"\bthe\s+(?:best|correct|right)\s+(?:answer|choice|option)\s+is\s*[:：]?[ \t]*(?P<ans>[^\n]+)",
+                   re.IGNORECASE),
+    ),
     (
         "answer_label",
         re.compile(r"^[ \t*#>-]*(?:answer|ans)\**[ \t]*(?:[:：]|[-–—](?=[ \t]))\**[ \t]*(?P<ans>[^\n]+)",

@@ -377,3 +377,17 @@ def test_new_turn_headers(turn):
     text = f"3 + 4 = 7.\n#### 7\n\n{turn} 2 + 2?\n2 + 2 = 4.\n#### 4"
     found = extract(text)
     assert found.answer == "7" and found.reasons[0].startswith("continuation_dropped")
+
+
+@pytest.mark.parametrize(
+    ("text", "answer"),
+    [
+        ("Jupiter is the largest planet.\n\nThe correct choice is **B. Jupiter**.", "B. Jupiter"),
+        ("Only neon is inert here. So the right option is (C).", "C"),
+        ("9 beats 2 and 5. The best answer is: (B)", "B"),
+    ],
+)
+def test_a_correct_choice_or_option_is_an_answer_marker(text, answer):
+    found = extract(text)
+    assert (found.answer, found.format) == (answer, "best_answer")
+    assert "choice is" not in found.rationale and "option is" not in found.rationale
