@@ -861,6 +861,21 @@ def test_a_number_with_a_scale_agrees_with_its_value(rationale: str, answer: str
 @pytest.mark.parametrize(
     ("rationale", "answer", "agrees"),
     [
+        ("3 of 6 faces are even, so the probability is 3/6 = 1/2, or 50%.", "50%", True),
+        ("3 of 6 faces are even, so the probability is 3/6 = 1/2, or 50%.", "50", True),  # the step says 50%
+        ("3 of 6 faces are even: 3/6 = 0.5.", "50%", True),
+        ("3 of 6 faces are even, so the chance is 50%.", "0.5", True),
+        ("3 of 6 faces are even: 3/6 = 0.5.", "50", False),  # no percent on either side
+        ("So she saves 20% of $50, which is $10.", "0.1", False),  # 10 is no percentage
+    ],
+)
+def test_a_percentage_agrees_with_its_fraction(rationale: str, answer: str, agrees: bool) -> None:
+    assert analyse("What is the probability?", rationale, answer).agrees is agrees
+
+
+@pytest.mark.parametrize(
+    ("rationale", "answer", "agrees"),
+    [
         ("240 / 120 = 2. So the trip takes 2 hours, or 120 minutes.", "2", True),
         ("240 / 120 = 2. So the trip takes 2 hours, or 120 minutes.", "120", True),
         ("240 / 120 = 2. So the trip takes 2 hours (120 minutes).", "2", True),

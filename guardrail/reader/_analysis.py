@@ -195,7 +195,24 @@ def _same_scaled(conclusion: str, norm: str, step: str, answer: str) -> bool:
     """Whether one side is the other written with a scale: "1.5 million" concluded, 1500000 answered (or the
     other way round); or the step restates its result in another unit ("2 hours, or 120 minutes": 2 and 120)."""
     pair = (conclusion, norm)
-    return pair in scaled_values(step) or pair[::-1] in scaled_values(answer) or pair in restated_values(step)
+    if pair in scaled_values(step) or pair[::-1] in scaled_values(answer) or pair in restated_values(step):
+        return True
+    return _same_percent(conclusion, norm, step, answer)
+
+
+_PERCENT = re.compile(r"(\d(?:[\d,]*\d)?(?:\.\d+)?)\s*(?:%|percent\b)", re.IGNORECASE)
+
+
+def _same_percent(conclusion: str, norm: str, step: str, answer: str) -> bool:
+    """A percentage and its fraction: "50%" answered where the chain concludes 1/2 (or "50" where the concluding
+    step also writes "50%"), or 0.5 answered where the step writes its result as "50%" (read as the number 50)."""
+    stated, given = fraction(conclusion), fraction(norm)
+    if stated is None or given is None:
+        return False
+    written = {fraction(match.group(1)) for match in _PERCENT.finditer(step)}  # the step's percentages
+    if stated == given / 100:  # "50%" or "50" (the step says "50%") answered, 1/2 concluded
+        return bool(_PERCENT.search(answer)) or given in written
+    return given == stated / 100 and stated in written
 
 
 def _same_value(conclusion: str, norm: str, answer_type: AnswerType) -> bool | None:
