@@ -69,3 +69,21 @@ def test_a_rationale_that_is_all_check_concludes_nothing() -> None:
     assert analysis.conclusion is None
     assert analysis.agrees is None
     assert analysis.answer_position == "elsewhere"
+
+
+_CHANGE = "A pen costs $1.25. Maria buys 12 pens with a $20 bill. How much change does she get?"
+
+
+@pytest.mark.parametrize(
+    ("question", "rationale", "conclusion"),
+    [
+        (_CHANGE, "12 x 1.25 = 15. Change: 20 - 15 = 5.\n\nIf she had bought 10 pens instead, she would get $7.50 back.",
+         "5"),  # a case not asked about
+        (_CHANGE, "12 x 1.25 = 15, so 20 - 15 = 5. With a $50 bill instead, the change would be $35.", "5"),
+        # "instead of" compares within what was asked: the sentence is the conclusion
+        ("How many more calories would he burn running 5 hours instead of 2, at 30 an hour?",
+         "2 * 30 = 60 and 5 * 30 = 150. He would burn 150 - 60 = 90 more calories running 5 hours instead of 2.", "90"),
+    ],
+)
+def test_a_case_instead_of_the_one_asked_is_no_conclusion(question: str, rationale: str, conclusion: str) -> None:
+    assert analyse(question, rationale, conclusion).conclusion == conclusion

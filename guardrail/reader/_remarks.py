@@ -5,6 +5,8 @@
   check passed a wrong 12 and blocked the right 144.
 * Asides opened as such: "Note: with 8% sales tax the total would be 59.40.", "Incidentally, a dozen is 12.",
   "For reference, one book is 20.", unless they conclude ("Note that the total is therefore 55.").
+* What would have been instead: "If she had bought 10 pens instead, she would get $7.50 back." (a case the
+  question did not ask about; "instead", not "instead of", and "would" in one sentence).
 
 A remark that concludes ("Check: ..., so the answer is 144") is read as usual.
 """
@@ -31,6 +33,8 @@ _ASIDE_WORDS = (
     r"|side\s+note\b|(?:as\s+an\s+)?aside\b|unrelated\b|p\.?\s?s\."
 )
 _ASIDE_OPENER = re.compile(rf"^[\W_]*(?:{_ASIDE_WORDS})", re.IGNORECASE)
+# "instead of" compares within the question ("the calories he would have burnt running 5 hours instead of 2")
+_INSTEAD = re.compile(r"\binstead\b(?!\s+of\b).*\bwould\b|\bwould\b.*\binstead\b(?!\s+of\b)", re.IGNORECASE)
 # A line that only heads a check ("Verification:", "### Check", "**Let's verify:**"): the lines under it are the
 # check, up to a line that concludes or heads something else. ("Let's verify." ends a sentence: in "The answer
 # should be 12. Let's verify. Jenny prints 175 pages ..." the working that follows is the rationale itself.)
@@ -41,7 +45,7 @@ _ENDS_BLOCK = re.compile(
     re.IGNORECASE,
 )
 # Most steps check nothing: only a step with an opener's words somewhere is split into sentences.
-_MAY_REMARK = re.compile(rf"{_CHECK_WORDS}|{_ASIDE_WORDS}", re.IGNORECASE)
+_MAY_REMARK = re.compile(rf"{_CHECK_WORDS}|{_ASIDE_WORDS}|\binstead\b", re.IGNORECASE)
 
 
 def _heads_check(step: str) -> bool:
@@ -51,8 +55,9 @@ def _heads_check(step: str) -> bool:
 
 
 def _is_remark(sentence: str) -> bool:
-    """A check or an aside that does not conclude ("Note that the total is therefore 55." is read)."""
-    opens = _CHECK_OPENER.match(sentence) or _ASIDE_OPENER.match(sentence)
+    """A check, an aside or a case instead of the one asked that does not conclude ("Note that the total is
+    therefore 55." is read)."""
+    opens = _CHECK_OPENER.match(sentence) or _ASIDE_OPENER.match(sentence) or _INSTEAD.search(sentence)
     return bool(opens) and not CONCLUDING_WORDS.search(sentence)
 
 
