@@ -75,3 +75,21 @@ def test_three_way_statement_questions_are_read(question: str) -> None:
     rationale = "Polly is a tumpus. Every tumpus is dull."
     assert analyse(question, rationale, "True").agrees is True
     assert analyse(question, rationale, "False").agrees is False
+
+
+_CAT = "Could a house cat fit inside a standard shoebox?"
+
+
+@pytest.mark.parametrize(
+    ("rationale", "conclusion"),
+    [
+        ("No. A house cat is about 46 cm long, while a shoebox is about 33 cm long.", "no"),  # answered first
+        ("Yes, because cats curl up tightly and a shoebox is 33 cm long.", "yes"),
+        ("**No** - a cat is 46 cm long and a shoebox 33 cm.", "no"),
+        ("No wonder cats love boxes: a cat is 46 cm long and a box 33 cm.", None),  # no verdict set off
+        ("No. 5 on the list of cat facts: a cat is 46 cm long and a box 33 cm.", None),  # "No. 5" is a number
+        ("No. A cat is 46 cm long, but it curls up to fit in 30 cm, so yes, it fits.", "yes"),  # a closing wins
+    ],
+)
+def test_a_rationale_that_opens_on_its_verdict(rationale: str, conclusion: str | None) -> None:
+    assert analyse(_CAT, rationale, "No").conclusion == conclusion

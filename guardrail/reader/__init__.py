@@ -13,7 +13,7 @@ module is the reader's public API; the private modules hold one job each:
 ``_mentions``       whether a text mentions the answer, per answer type
 ``_options``        option lists, the letter an answer or step names, eliminations, word options
 ``_polarity``       yes/no answers, the polarity a sentence asserts, true-or-false statement verdicts (restated
-                    or deduced in one step)
+                    or deduced in one step), a verdict a rationale opens on
 ``_numbers``        number words, parsing, canonical formatting, scientific notation, scales ("1.5 million"),
                     a result restated in another unit ("2 hours, or 120 minutes")
 ``_latex``          LaTeX as plain math (``math_canonical``) and LaTeX removed to read numbers

@@ -30,7 +30,7 @@ from ._numbers import (
     scaled_values,
 )
 from ._options import parse_choice, parse_options, question_body
-from ._polarity import parse_yes_no, statement_verdict, verdict_as_answer
+from ._polarity import opening_verdict, parse_yes_no, statement_verdict, verdict_as_answer
 from ._remarks import without_remarks
 from ._steps import split_steps
 from ._support import derives_conclusion, topic_overlap
@@ -128,6 +128,8 @@ def analyse(question: str, rationale: str, answer: str) -> AnswerAnalysis:
     if conclusion is None and answer_type in (AnswerType.CHOICE, AnswerType.YES_NO):
         verdict = statement_verdict(question, steps)
         conclusion = verdict_as_answer(verdict, answer_type, options) if verdict else None
+    if conclusion is None and answer_type is AnswerType.YES_NO:  # answered first, explained after: "No. A cat ..."
+        conclusion = opening_verdict(rationale)
     if conclusion is None and answer_type is AnswerType.CHOICE:  # options weighed one by one, none stated chosen
         conclusion = tallied_choice(question, read, options)
     agrees = None if conclusion is None or not norm else _same_value(conclusion, norm, answer_type)

@@ -62,6 +62,19 @@ def parse_yes_no(answer: str) -> str | None:
     return None
 
 
+# A verdict that opens a rationale, set off from what follows: "No. A house cat is 46 cm long ...", "Yes, because
+# ...". Not "True, ..." or "False, ...": a rationale opening on "True," concedes a point ("True, cats are
+# flexible, but ...").
+_OPENING_YES_NO = re.compile(r"^\W*(yes|no)\b\**\s*(?:[,;:!\u2014\u2013]|\.(?:\s|$)(?!\s*\d)|\s-\s)", re.IGNORECASE)
+
+
+def opening_verdict(rationale: str) -> str | None:
+    """ "yes"/"no" when the rationale opens on a verdict set off from the rest ("No. A cat is 46 cm long ..."),
+    as answers written first and explained after do; None otherwise."""
+    opening = _OPENING_YES_NO.match(rationale)
+    return opening.group(1).casefold() if opening else None
+
+
 def statement_polarity(sentence: str) -> str | None:
     """ "yes"/"no" that a concluding sentence states in so many words ("So the answer is no.", "Yes, it is.");
     None otherwise. A conclusion's negations are no verdict: on the yes/no rows of the training sources
