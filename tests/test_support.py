@@ -27,13 +27,16 @@ def test_overlap_is_none_without_content_words() -> None:
     assert topic_overlap("Is it?", "Yes, it is.") is None
 
 
-def test_overlap_ignores_the_option_list() -> None:
-    """Every rationale that names an option would otherwise share the question's words."""
+def test_one_option_named_is_no_topic_but_weighing_the_options_is() -> None:
+    """A rationale that names one option shares no topic with the question; one that weighs the options by their
+    content is on topic even without the question's own words."""
     question = "Which metal is liquid at room temperature? (A) mercury (B) iron (C) copper"
     analysis = analyse(question, "Iron and copper melt far above room temperature, mercury melts at -39 C. So (A).", "A")
     stranger = analyse(question, "Mercury is the closest planet to the sun. So (A).", "A")
-    assert analysis.topic_overlap == 0.5  # "room", "temperature" of metal, liquid, room, temperature
+    terse = analyse(question, "Iron melts at 1538 C and copper at 1085 C; mercury at -39 C. So (A).", "A")
     assert stranger.topic_overlap == 0.0  # "mercury" is an option, not the question's topic
+    assert analysis.topic_overlap == terse.topic_overlap == 1.0  # all three options weighed
+    assert topic_overlap("Which metal is liquid at room temperature?", "Iron melts at 1538 C.", ["iron", "copper"]) == 0
 
 
 @pytest.mark.parametrize(

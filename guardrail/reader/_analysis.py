@@ -152,7 +152,7 @@ def analyse(question: str, rationale: str, answer: str) -> AnswerAnalysis:
         conclusion_step=step_index,
         answer_steps=hits,
         n_steps=len(steps),
-        topic_overlap=topic_overlap(question_body(question, options or parse_options(question)), rationale),
+        topic_overlap=_topic(question, rationale, options or parse_options(question)),
         derived=_derived(steps, step_index, conclusion, answer_type, options),
     )
 
@@ -177,6 +177,10 @@ def _list_conclusion(explicit: str | None, step: str) -> str | None:
         return ",".join(stated) if stated is not None else explicit
     stated = concluded_values(step)
     return ",".join(stated) if stated is not None else None
+
+
+def _topic(question: str, rationale: str, options: dict[str, str]) -> float | None:
+    return topic_overlap(question_body(question, options), rationale, tuple(options.values()))
 
 
 def _derived(

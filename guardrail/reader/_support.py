@@ -37,15 +37,28 @@ def content_key_sequence(text: str) -> tuple[str, ...]:
     return tuple(w[:_KEY_CHARS] for w in _CONTENT_WORD.findall(text.casefold()) if w not in _STOPWORDS)
 
 
-def topic_overlap(question_body: str, rationale: str) -> float | None:
+def topic_overlap(question_body: str, rationale: str, options: Sequence[str] = ()) -> float | None:
     """Share in [0, 1] of the question's content keys the rationale also has; None if the question has none.
 
-    ``question_body`` is the question without its option list (options are named by wrong rationales too).
+    ``question_body`` is the question without its option list. A rationale that weighs the options by their
+    content ("Oxygen is 21%, so A is wrong. ... Nitrogen is 78%.") may use none of the question's own words: it
+    is as much on topic as the share of ``options`` whose words (not numbers, not the question's) it uses, when
+    it uses those of two options or more.
     """
     wanted = content_keys(question_body)
     if not wanted:
         return None
-    return len(wanted & content_keys(rationale)) / len(wanted)
+    said = content_keys(rationale)
+    overlap = len(wanted & said) / len(wanted)
+    own_words = [keys for text in options if (keys := _word_keys(text) - wanted)]
+    named = sum(bool(keys & said) for keys in own_words)
+    if named >= 2:  # one option's word is no topic: "Mercury is the closest planet to the sun."
+        overlap = max(overlap, named / len(own_words))
+    return overlap
+
+
+def _word_keys(text: str) -> frozenset[str]:
+    return frozenset(key for key in content_keys(text) if not key[0].isdigit())
 
 
 def derives_conclusion(steps_numbers: Sequence[tuple[str, ...]], conclusion_step: int, value: str) -> bool:
