@@ -16,7 +16,6 @@ conclusions only, so these measure how far those carry).
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import sys
@@ -25,10 +24,12 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
 
-from guardrail import CheckInput, OnnxVerifier  # noqa: E402
+import _source_bench as source_bench  # noqa: E402
+from guardrail import CheckInput  # noqa: E402
 from guardrail.reader import format_number, numbers_in  # noqa: E402
-from verifier_training.data import SOURCES, DataConfig, split_of  # noqa: E402
+from verifier_training.data import DataConfig, split_of  # noqa: E402
 from verifier_training.data.gsm8k import read_gsm8k  # noqa: E402
 from verifier_training.perturb.checked import checkable_numbers  # noqa: E402
 
@@ -108,20 +109,16 @@ def checks_for(item: dict, checks: dict[str, str] = CHECKS) -> list[tuple[str, i
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", default=None, help="model directory (default: the shipped verifier)")
+    parser = source_bench.parser(__doc__, "GSM8K test-split solutions")
     parser.add_argument("--compare", default=None, help="a second model directory, scored in the same run")
-    parser.add_argument("--items", type=int, default=300, help="GSM8K test-split solutions")
-    parser.add_argument("--sources", default=str(SOURCES), help="verifier_training sources folder")
-    parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--choice", action="store_true",
                         help="MMLU-Pro test-split chains with word options, closed by a check of the letter concluded")
     args = parser.parse_args()
     checks = CHOICE_CHECKS if args.choice else CHECKS
 
-    models = [OnnxVerifier(args.model, threads=args.threads)] if args.model else [OnnxVerifier(threads=args.threads)]
+    models = [source_bench.verifier(args.model, args.threads)]
     if args.compare:
-        models.append(OnnxVerifier(args.compare, threads=args.threads))
+        models.append(source_bench.verifier(args.compare, args.threads))
     items = (choice_items if args.choice else test_split_items)(Path(args.sources), args.items)
     cases = [case for item in items for case in checks_for(item, checks)]
     scores = {id(model): model.probabilities([case[2] for case in cases]) for model in models}

@@ -13,7 +13,6 @@ the renderings that move scores most. Asserts nothing.
 
 from __future__ import annotations
 
-import argparse
 import random
 import statistics
 import sys
@@ -22,11 +21,13 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
 
-from guardrail import CheckInput, OnnxVerifier  # noqa: E402
+import _source_bench as source_bench  # noqa: E402
+from guardrail import CheckInput  # noqa: E402
 from guardrail.reader import analyse  # noqa: E402
 from verifier_training.data import formats  # noqa: E402
-from verifier_training.data import SOURCES, DataConfig, split_of  # noqa: E402
+from verifier_training.data import DataConfig, split_of  # noqa: E402
 from verifier_training.data.real import cut_after_answer, open_text  # noqa: E402
 
 # (option style, inline, answer style): every option style, both layouts, every answer style at least twice
@@ -86,14 +87,10 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", default=None, help="model directory (default: the shipped verifier)")
-    parser.add_argument("--items", type=int, default=300, help="chains to render (each with 2 answers)")
-    parser.add_argument("--sources", default=str(SOURCES), help="verifier_training sources folder")
-    parser.add_argument("--threads", type=int, default=2)
+    parser = source_bench.parser(__doc__, "chains to render (each with 2 answers)")
     args = parser.parse_args()
 
-    verifier = OnnxVerifier(args.model, threads=args.threads) if args.model else OnnxVerifier(threads=args.threads)
+    verifier = source_bench.verifier(args.model, args.threads)
     chains = test_split_chains(Path(args.sources), args.items)
     spreads: dict[str, list[float]] = {"own": [], "other": []}
     moved = {rendering: [] for rendering in RENDERINGS}

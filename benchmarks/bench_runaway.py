@@ -15,7 +15,6 @@ question cut off. Asserts nothing.
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import sys
@@ -23,9 +22,11 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
 
-from guardrail import CheckInput, Guard, OnnxVerifier  # noqa: E402
-from verifier_training.data import SOURCES, DataConfig, split_of  # noqa: E402
+import _source_bench as source_bench  # noqa: E402
+from guardrail import CheckInput, Guard  # noqa: E402
+from verifier_training.data import DataConfig, split_of  # noqa: E402
 from verifier_training.data.formats import OptionFormat, lettered, with_options  # noqa: E402
 from verifier_training.data.real import cut_after_answer, open_text  # noqa: E402
 
@@ -57,14 +58,10 @@ def runaway_items(sources: Path, count: int, seed: int = 0) -> list[dict]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", default=None, help="model directory (default: the shipped verifier)")
-    parser.add_argument("--items", type=int, default=300, help="chains that go on past their answer")
-    parser.add_argument("--sources", default=str(SOURCES), help="verifier_training sources folder")
-    parser.add_argument("--threads", type=int, default=2)
+    parser = source_bench.parser(__doc__, "chains that go on past their answer")
     args = parser.parse_args()
 
-    verifier = OnnxVerifier(args.model, threads=args.threads) if args.model else OnnxVerifier(threads=args.threads)
+    verifier = source_bench.verifier(args.model, args.threads)
     guard = Guard(verifier)
     items = runaway_items(Path(args.sources), args.items)
     cases = [(label, item, item[key]) for item in items for label, key in ((1, "own"), (0, "other"))]
