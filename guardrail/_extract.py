@@ -148,8 +148,8 @@ def drop_continuation(text: str) -> tuple[str, tuple[str, ...]]:
 
     What follows is another question with its own answer: read as part of the chain, its last answer would be
     checked instead of the one the chain gave (``benchmarks/bench_runaway.py``: 0.17.0 scored 23% of the models'
-    own answers below 0.2 on the whole text, 5% with the cut). A turn line before any stated answer is part of the chain ("Question: what is
-    asked?") and stays.
+    own answers below 0.2 on the whole text, 5% with the cut). A turn line before any stated answer is part of
+    the chain ("Question: what is asked?") and stays.
     """
     stated = _first_answer_end(text)
     turn = _NEW_TURN.search(text, stated) if stated is not None else None

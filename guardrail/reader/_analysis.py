@@ -136,7 +136,7 @@ def analyse(question: str, rationale: str, answer: str) -> AnswerAnalysis:
     if agrees is False and answer_type is AnswerType.NUMERIC and step_index is not None:
         # with the step before: a sentence split can part a restatement ("1000 cents, i.e." | "$10.")
         step = " ".join(read[max(0, step_index - 1) : step_index + 1])
-        agrees = _same_scaled(conclusion, norm, step, answer)  # type: ignore[arg-type]
+        agrees = _same_quantity(conclusion, norm, step, answer)  # type: ignore[arg-type]
     if agrees:
         position: Position = "conclusion"
     else:
@@ -197,9 +197,9 @@ def _derived(
     return derives_conclusion([number_strings_in(step) for step in steps], step_index, format_number(value))
 
 
-def _same_scaled(conclusion: str, norm: str, step: str, answer: str) -> bool:
-    """Whether one side is the other written with a scale: "1.5 million" concluded, 1500000 answered (or the
-    other way round); or the step restates its result in another unit ("2 hours, or 120 minutes": 2 and 120)."""
+def _same_quantity(conclusion: str, norm: str, step: str, answer: str) -> bool:
+    """Whether one side is the other written with a scale ("1.5 million" concluded, 1500000 answered, or the other
+    way round), restated in another unit ("2 hours, or 120 minutes": 2 and 120) or as a percentage."""
     pair = (conclusion, norm)
     if pair in scaled_values(step) or pair[::-1] in scaled_values(answer) or pair in restated_values(step):
         return True
