@@ -19,7 +19,7 @@ from collections import OrderedDict
 from bisect import bisect_right
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import structlog
@@ -47,6 +47,9 @@ class OnnxVerifier:
     Scores below ``flag_below`` (default: the manifest's threshold, at least 0.5, so every annotate/block under
     the default policy) get the steps at the decision point flagged. A model directory whose manifest declares
     a semantic tier (:mod:`guardrail._semantic`) loads it too; ``semantic=False`` scores with the first tier only.
+    ``reader_gate`` (default on) holds in the judge band a score that contradicts the reader's own finding (below
+    0.2 where the rationale concludes the given answer, above 0.8 where it concludes another): see
+    :func:`contradicts_reader`.
     """
 
     def __init__(
@@ -58,6 +61,7 @@ class OnnxVerifier:
         max_length: int | None = None,
         flag_below: float | None = None,
         semantic: bool = True,
+        reader_gate: bool = True,
     ) -> None:
         if threads < 1 or batch_size < 1:
             raise ValueError("threads and batch_size must be at least 1")
@@ -65,6 +69,7 @@ class OnnxVerifier:
         self.manifest: ModelManifest
         self.manifest, verified = load_verified_model(self.model_dir)
         self.batch_size = batch_size
+        self.reader_gate = reader_gate
         self.flag_below = max(self.manifest.threshold, 0.5) if flag_below is None else flag_below
         self.max_length = min(max_length or self.manifest.max_length, self.manifest.max_length)
         self.name = f"onnx:{self.manifest.name}"
@@ -101,13 +106,14 @@ class OnnxVerifier:
         ``batch_size``: one batch of every item needs memory quadratic in the length times their number (15,000
         checks asked onnxruntime for 32 GB)."""
         size = self.batch_size
-        chunks = [self._scores(items[start : start + size])[0] for start in range(0, len(items), size)]
+        chunks = [self._scores(items[start : start + size]).probs for start in range(0, len(items), size)]
         return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float64)
 
-    def _scores(self, items: Sequence[CheckInput]) -> tuple[np.ndarray, np.ndarray]:
-        """The probabilities and which items are unlike the training data (``_familiar``)."""
+    def _scores(self, items: Sequence[CheckInput]) -> _Scores:
+        """The probabilities, which items are unlike the training data (``_familiar``) and which scores went
+        against the reader."""
         if not items:
-            return np.zeros(0, dtype=np.float64), np.zeros(0, dtype=bool)
+            return _Scores(np.zeros(0, dtype=np.float64), np.zeros(0, dtype=bool), np.zeros(0, dtype=bool))
         try:
             batch, analyses = _encoding.encode_batch_analysed(
                 self._tokenizer, items, self.max_length, self.manifest.input_format
@@ -122,22 +128,29 @@ class OnnxVerifier:
                 probs = self._semantic.adjust(items, probs, analyses)
             except Exception as exc:  # as above: one typed error, whatever onnxruntime or the tokenizer raised
                 raise VerifierError(f"{self.name} semantic tier failed on a batch of {len(items)}: {exc}") from exc
-        # last, so that no tier moves an input unlike the training data back out of the band
+        # last, so that no tier moves an input unlike the training data, or a score against the reader, back out
+        # of the band
         unfamiliar = np.fromiter((is_unfamiliar(item.rationale) for item in items), dtype=bool, count=len(items))
-        return _toward_half(probs, unfamiliar, self.manifest.unplaced_scale), unfamiliar
+        against = contradicts_reader(probs, analyses) if self.reader_gate else np.zeros(len(items), dtype=bool)
+        probs = _toward_half(probs, unfamiliar, self.manifest.unplaced_scale)
+        return _Scores(_inside_band(probs, against & ~unfamiliar), unfamiliar, against)
 
     def _score_batch(self, items: Sequence[CheckInput]) -> list[Opinion]:
         started = time.perf_counter()
-        probs, unfamiliar = self._scores(items)
+        scores = self._scores(items)
         latency_ms = (time.perf_counter() - started) * 1000.0 / max(1, len(items))
-        return [self._opinion(item, float(p), latency_ms, bool(u))
-                for item, p, u in zip(items, probs, unfamiliar, strict=True)]
+        return [self._opinion(item, float(p), latency_ms, bool(u), bool(a))
+                for item, p, u, a in zip(items, scores.probs, scores.unfamiliar, scores.against, strict=True)]
 
-    def _opinion(self, item: CheckInput, consistency: float, latency_ms: float, unfamiliar: bool) -> Opinion:
+    def _opinion(
+        self, item: CheckInput, consistency: float, latency_ms: float, unfamiliar: bool, against: bool
+    ) -> Opinion:
         flagged: tuple[int, ...] = ()
         reasons: tuple[str, ...] = ()
         if consistency < self.flag_below:  # only low scores pay for the step analysis
             flagged, reasons = flag_steps(item)
+        if against:
+            reasons = (READER_CONFLICT_REASON, *reasons)
         if unfamiliar:
             reasons = (UNFAMILIAR_REASON, *reasons)
         return Opinion(
@@ -192,6 +205,47 @@ def _map_steps(indices: list[int], tail: str, offset: int, item: CheckInput) -> 
     starts = [step.start for step in full_steps]
     mapped = {max(0, bisect_right(starts, tail_steps[i].start + offset) - 1) for i in indices if i < len(tail_steps)}
     return tuple(sorted(mapped))
+
+
+class _Scores(NamedTuple):
+    probs: np.ndarray
+    unfamiliar: np.ndarray  # unlike the training data (``_familiar``)
+    against: np.ndarray  # the model's score went against the reader (:func:`contradicts_reader`)
+
+
+READER_CONFLICT_REASON = (
+    "reader_conflict: the model's score went against what the reader found (the rationale concludes the answer, "
+    "or another one), so it is held in the judge band"
+)
+
+
+def contradicts_reader(probs: np.ndarray, analyses: Sequence[AnswerAnalysis]) -> np.ndarray:
+    """Which scores are confident against the reader: below 0.2 where the rationale concludes the given answer,
+    above 0.8 where it concludes another. The two read different evidence (the model the whole text, the reader
+    the stated conclusion), and where they disagree neither is sure: such a verdict is escalated or labelled,
+    never a confident block of an answer the chain states, nor a confident pass of one it contradicts. On the
+    validation suite (real outputs) every such conflict was a confident error of the model (12 items: theoremqa's
+    confident error 0.6% -> 0, mrben's 0.7% -> 0.5%, escalating 0.6 and 0.2 points more); on our own test splits,
+    made by our perturbation rules, the model was right in most of them (test v4: confident error 1.30% -> 0.92%,
+    escalated 11.7% -> 18.6%; test v11: 1.49% -> 1.32%, 27.6% -> 30.4%)."""
+    agrees = np.fromiter((a.agrees is True for a in analyses), dtype=bool, count=len(analyses))
+    differs = np.fromiter((a.agrees is False for a in analyses), dtype=bool, count=len(analyses))
+    return (agrees & (probs < _BAND[0])) | (differs & (probs > _BAND[1]))
+
+
+_BAND = (0.2, 0.8)  # the default judge band, which a held score lands inside
+_INSIDE = 0.01  # how far inside the band a held score lands at least
+_DEPTH = 0.04  # and how far it spreads, in the model's order
+
+
+def _inside_band(probs: np.ndarray, where: np.ndarray) -> np.ndarray:
+    """``probs`` with the ``where`` entries (scores outside the band) moved just inside it, in the model's order:
+    below 0.2 to [0.21, 0.25), above 0.8 to (0.75, 0.79]. Not toward 0.5: on our test splits the model was right
+    in most such conflicts (its low scores where the reader matched were label 1 only 6% of the time), so the
+    score stays near the side it was on, and calibrated."""
+    low = _BAND[0] + _INSIDE + _DEPTH * probs / _BAND[0]
+    high = _BAND[1] - _INSIDE - _DEPTH * (1.0 - probs) / (1.0 - _BAND[1])
+    return np.where(where & (probs < _BAND[0]), low, np.where(where & (probs > _BAND[1]), high, probs))
 
 
 def shrink_unplaced(probs: np.ndarray, analyses: Sequence[AnswerAnalysis], scale: float) -> np.ndarray:

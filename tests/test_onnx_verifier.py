@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -50,7 +51,8 @@ def test_scores_are_probabilities_with_model_identity(tiny_verifier):
 
 def test_matches_a_direct_onnxruntime_run(tiny_model_dir, tiny_verifier):
     # Independent re-implementation of the documented pipeline: encode -> session.run -> softmax(logits / T)[1],
-    # pulled toward 0.5 by the manifest's unplaced_scale where the reader cannot place the answer.
+    # pulled toward 0.5 by the manifest's unplaced_scale where the reader cannot place the answer, and held just
+    # inside the band [0.2, 0.8] where the score goes against the reader's match or mismatch.
     import onnxruntime as ort
     from tokenizers import Tokenizer
 
@@ -63,10 +65,25 @@ def test_matches_a_direct_onnxruntime_run(tiny_model_dir, tiny_verifier):
     names = {i.name for i in session.get_inputs()}
     logits = session.run(None, {k: v for k, v in batch.items() if k in names})[0] / manifest["temperature"]
     expected = np.exp(logits[:, 1]) / np.exp(logits).sum(axis=1)
-    unplaced = np.array([analyse(i.question, i.rationale, i.answer).agrees is None for i in items])
+    agrees = [analyse(i.question, i.rationale, i.answer).agrees for i in items]
+    unplaced = np.array([a is None for a in agrees])
     assert unplaced.any() and not unplaced.all()  # both paths are checked
     expected = np.where(unplaced, 0.5 + manifest["unplaced_scale"] * (expected - 0.5), expected)
+    for k, (agree, p) in enumerate(zip(agrees, expected, strict=True)):
+        if agree is True and p < 0.2:
+            expected[k] = 0.21 + 0.04 * p / 0.2
+        elif agree is False and p > 0.8:
+            expected[k] = 0.79 - 0.04 * (1 - p) / 0.2
     assert np.allclose(tiny_verifier.probabilities(items), expected, atol=1e-6)
+
+
+def test_a_score_against_the_reader_is_held_inside_the_band():
+    from guardrail._onnx import contradicts_reader
+
+    matched, mismatched, unplaced = (SimpleNamespace(agrees=a) for a in (True, False, None))
+    analyses = [matched, matched, mismatched, mismatched, unplaced, unplaced]
+    probs = np.array([0.05, 0.9, 0.95, 0.1, 0.02, 0.99])
+    assert contradicts_reader(probs, analyses).tolist() == [True, False, True, False, False, False]
 
 
 def test_batching_does_not_change_scores(tiny_model_dir):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from guardrail import Action, Guard, OnnxVerifier, Policy
+from guardrail import Action, CheckInput, Guard, OnnxVerifier, Policy
 from guardrail._encoding import INPUT_FORMAT
 from guardrail._manifest import load_verified_manifest
 
@@ -130,3 +130,20 @@ def test_an_invented_question_after_the_answer_is_not_what_is_checked(shipped_gu
     assert verdict.action is (Action.LABEL if consistent else Action.BLOCK)  # the rest was not verified
     found = shipped_guard.check(CASES[2][0], RUNAWAY)  # from the whole output: the first answer is the one
     assert found.consistency is not None and found.action is not Action.PASS
+
+
+# A result worked out in one's head: the reader reads the match, the model (which never saw the sum written
+# out) scored the right answer at 0.03. A score against the reader is held just inside the band.
+APPLES = ("Sara has 5 red apples and 7 green apples. How many apples does she have?",
+          "Sara has 5 red apples and 7 green apples. So she has 12 apples.")
+
+
+def test_a_score_against_the_reader_is_escalated_with_its_reason(shipped_guard):
+    raw = OnnxVerifier(SHIPPED, threads=2, reader_gate=False).probabilities(
+        [CheckInput(id="a", question=APPLES[0], rationale=APPLES[1], answer="12")])[0]
+    verdict = shipped_guard.check(APPLES[0], rationale=APPLES[1], answer="12")
+    assert raw < 0.2 and 0.2 <= verdict.consistency < 0.3, (raw, verdict)
+    assert any(reason.startswith("reader_conflict") for reason in verdict.reasons)
+    assert verdict.action is Action.ANNOTATE  # delivered with the conflict shown, not blocked
+    wrong = shipped_guard.check(APPLES[0], rationale=APPLES[1], answer="7")
+    assert wrong.consistency < 0.2 and not any(r.startswith("reader_conflict") for r in wrong.reasons)

@@ -115,7 +115,8 @@ def fit_weights(model_dir: Path, dev_path: Path, band: tuple[float, float] = DEF
     from guardrail.reader import analyse, answer_candidates
     from guardrail.toolkit import clip_margin
 
-    verifier = OnnxVerifier(model_dir, semantic=False, batch_size=32)
+    # the tier sees first-tier scores before the reader gate (which the runtime applies after it)
+    verifier = OnnxVerifier(model_dir, semantic=False, batch_size=32, reader_gate=False)
     tier = _encoder_tier(model_dir / SEMANTIC_DIR)
     rows = read_rows(dev_path, limit)
     items = [CheckInput(id=str(i), question=r.question, rationale=r.rationale, answer=r.answer) for i, r in enumerate(rows)]
