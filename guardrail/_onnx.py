@@ -132,8 +132,9 @@ class OnnxVerifier:
         # of the band
         unfamiliar = np.fromiter((is_unfamiliar(item.rationale) for item in items), dtype=bool, count=len(items))
         against = contradicts_reader(probs, analyses) if self.reader_gate else np.zeros(len(items), dtype=bool)
+        against &= ~unfamiliar  # an unfamiliar input is pulled into the band already, for that reason
         probs = _toward_half(probs, unfamiliar, self.manifest.unplaced_scale)
-        return _Scores(_inside_band(probs, against & ~unfamiliar), unfamiliar, against)
+        return _Scores(_inside_band(probs, against), unfamiliar, against)
 
     def _score_batch(self, items: Sequence[CheckInput]) -> list[Opinion]:
         started = time.perf_counter()
