@@ -93,3 +93,15 @@ _CAT = "Could a house cat fit inside a standard shoebox?"
 )
 def test_a_rationale_that_opens_on_its_verdict(rationale: str, conclusion: str | None) -> None:
     assert analyse(_CAT, rationale, "No").conclusion == conclusion
+
+
+@pytest.mark.parametrize(
+    ("rationale", "conclusion"),
+    [
+        ("A cat is 46 cm long and a shoebox 33 cm. True, cats are flexible, but it would not fit.", None),
+        ("True, cats curl up, but a cat is 46 cm long and a box 33 cm.", None),
+        ("A cat curls up to 30 cm and a shoebox is 33 cm. So the answer is true.", "yes"),
+    ],
+)
+def test_a_true_that_concedes_a_point_is_no_verdict(rationale: str, conclusion: str | None) -> None:
+    assert analyse(_CAT, rationale, "No").conclusion == conclusion

@@ -83,10 +83,14 @@ def statement_polarity(sentence: str) -> str | None:
     final = _FINAL_POLARITY.search(sentence)  # '... is No.' wins over words quoted before it
     if final:
         return "yes" if final.group(1).lower() in ("yes", "true") else "no"
-    explicit = EXPLICIT_POLARITY.findall(sentence)
+    explicit = [m.group(1) for m in EXPLICIT_POLARITY.finditer(sentence) if not _CONCESSION.match(sentence, m.start())]
     if explicit:
         return "yes" if explicit[-1].lower() in ("yes", "true") else "no"
     return None
+
+
+# "True, cats are flexible, but ...": a "true" that opens a sentence going on with "but" concedes a point
+_CONCESSION = re.compile(r"\W*true\b[^.!?]*\b(?:but|however|yet|although|though)\b", re.IGNORECASE)
 
 
 # "Is the following statement true or false? Max is not sour." / "True or false: ..." / "true, false, or unknown? S"
