@@ -105,3 +105,14 @@ def test_a_rationale_that_opens_on_its_verdict(rationale: str, conclusion: str |
 )
 def test_a_true_that_concedes_a_point_is_no_verdict(rationale: str, conclusion: str | None) -> None:
     assert analyse(_CAT, rationale, "No").conclusion == conclusion
+
+
+@pytest.mark.parametrize(
+    ("rationale", "conclusion"),
+    [
+        ("A cat is 46 cm long, a shoebox 33 cm.\n\nVerdict: \u274c No", "no"),
+        ("Curled up, a cat is 30 cm and the box 33 cm. Verdict: \u2705 Yes.", "yes"),
+    ],
+)
+def test_a_verdict_after_a_check_mark_is_read(rationale: str, conclusion: str) -> None:
+    assert analyse(_CAT, rationale, "No").conclusion == conclusion

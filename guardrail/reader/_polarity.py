@@ -27,9 +27,10 @@ NEGATION = re.compile(
 # seen" and "True to form" open with a determiner or an idiom, not a verdict.
 # An answer label may close on a dash or an arrow ("Answer \u2014 no", "=> No"), and the verdict may be quoted
 # ('the answer is "No".').
+_MARK = "(?:[\u2705\u274c\u2714\u2716\u2717\u2718\u2611]\ufe0f?\\s*)?"  # a check mark before it: "Verdict: \u274c No"
 EXPLICIT_POLARITY = re.compile(
     r"(?:answer\s*(?:is|:|[\u2014\u2013]|\s-\s)|^|[.:;!?]\s+|\bso,?\s+|(?:therefore|thus|hence|consequently),?\s+|"
-    + ARROW + r"\s*)" + OPEN_QUOTE + r"?\**\s*(yes|no|true|false)\b" + CLOSE_QUOTE + "?"
+    + ARROW + r"\s*)" + _MARK + OPEN_QUOTE + r"?\**\s*(yes|no|true|false)\b" + CLOSE_QUOTE + "?"
     r"(?=\**\s*(?:[,.;:!)\u2014\u2013]|\s-\s|$))",
     re.IGNORECASE,
 )
