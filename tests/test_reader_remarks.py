@@ -77,8 +77,8 @@ _CHANGE = "A pen costs $1.25. Maria buys 12 pens with a $20 bill. How much chang
 @pytest.mark.parametrize(
     ("question", "rationale", "conclusion"),
     [
-        (_CHANGE, "12 x 1.25 = 15. Change: 20 - 15 = 5.\n\nIf she had bought 10 pens instead, she would get $7.50 back.",
-         "5"),  # a case not asked about
+        (_CHANGE, "12 x 1.25 = 15. Change: 20 - 15 = 5.\n\n"
+         "If she had bought 10 pens instead, she would get $7.50 back.", "5"),  # a case not asked about
         (_CHANGE, "12 x 1.25 = 15, so 20 - 15 = 5. With a $50 bill instead, the change would be $35.", "5"),
         # "instead of" compares within what was asked: the sentence is the conclusion
         ("How many more calories would he burn running 5 hours instead of 2, at 30 an hour?",
