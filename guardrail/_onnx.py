@@ -25,6 +25,7 @@ import numpy as np
 import structlog
 
 from . import _encoding
+from ._cascade import DEFAULT_BAND  # the judge band a held score lands inside
 from ._errors import ModelIntegrityError, ModelLoadError, VerifierError
 from ._familiar import UNFAMILIAR_REASON, is_unfamiliar
 from ._manifest import SEMANTIC_WEIGHTS, ModelManifest, SemanticSpec, load_verified_model
@@ -231,10 +232,9 @@ def contradicts_reader(probs: np.ndarray, analyses: Sequence[AnswerAnalysis]) ->
     escalated 11.7% -> 18.6%; test v11: 1.49% -> 1.32%, 27.6% -> 30.4%)."""
     agrees = np.fromiter((a.agrees is True for a in analyses), dtype=bool, count=len(analyses))
     differs = np.fromiter((a.agrees is False for a in analyses), dtype=bool, count=len(analyses))
-    return (agrees & (probs < _BAND[0])) | (differs & (probs > _BAND[1]))
+    return (agrees & (probs < DEFAULT_BAND[0])) | (differs & (probs > DEFAULT_BAND[1]))
 
 
-_BAND = (0.2, 0.8)  # the default judge band, which a held score lands inside
 _INSIDE = 0.01  # how far inside the band a held score lands at least
 _DEPTH = 0.04  # and how far it spreads, in the model's order
 
@@ -244,9 +244,9 @@ def _inside_band(probs: np.ndarray, where: np.ndarray) -> np.ndarray:
     below 0.2 to [0.21, 0.25), above 0.8 to (0.75, 0.79]. Not toward 0.5: on our test splits the model was right
     in most such conflicts (its low scores where the reader matched were label 1 only 6% of the time), so the
     score stays near the side it was on, and calibrated."""
-    low = _BAND[0] + _INSIDE + _DEPTH * probs / _BAND[0]
-    high = _BAND[1] - _INSIDE - _DEPTH * (1.0 - probs) / (1.0 - _BAND[1])
-    return np.where(where & (probs < _BAND[0]), low, np.where(where & (probs > _BAND[1]), high, probs))
+    low = DEFAULT_BAND[0] + _INSIDE + _DEPTH * probs / DEFAULT_BAND[0]
+    high = DEFAULT_BAND[1] - _INSIDE - _DEPTH * (1.0 - probs) / (1.0 - DEFAULT_BAND[1])
+    return np.where(where & (probs < DEFAULT_BAND[0]), low, np.where(where & (probs > DEFAULT_BAND[1]), high, probs))
 
 
 def shrink_unplaced(probs: np.ndarray, analyses: Sequence[AnswerAnalysis], scale: float) -> np.ndarray:

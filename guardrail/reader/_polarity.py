@@ -40,10 +40,14 @@ _FINAL_POLARITY = re.compile(
 )
 
 
-# A verdict that opens a longer answer and is set off from it: "Yes, whales breathe air.", "No - it is composite."
-_OPENING_VERDICT = re.compile(
-    r"^\W*(yes|no|true|false)\b\**\s*(?:[,;:!\u2014\u2013]|\.\s(?!\s*\d)|\s-\s)", re.IGNORECASE  # not "No. 5"
-)
+def _set_off(words: str) -> re.Pattern[str]:
+    """One of ``words`` opening a text, set off from the rest: "Yes, whales breathe air.", "No - it is composite.",
+    "No. A cat ..." (not "No. 5")."""
+    return re.compile(rf"^\W*({words})\b\**\s*(?:[,;:!\u2014\u2013]|\.(?:\s|$)(?!\s*\d)|\s-\s)", re.IGNORECASE)
+
+
+# A verdict that opens a longer answer and is set off from it.
+_OPENING_VERDICT = _set_off("yes|no|true|false")
 
 
 def parse_yes_no(answer: str) -> str | None:
@@ -66,7 +70,7 @@ def parse_yes_no(answer: str) -> str | None:
 # A verdict that opens a rationale, set off from what follows: "No. A house cat is 46 cm long ...", "Yes, because
 # ...". Not "True, ..." or "False, ...": a rationale opening on "True," concedes a point ("True, cats are
 # flexible, but ...").
-_OPENING_YES_NO = re.compile(r"^\W*(yes|no)\b\**\s*(?:[,;:!\u2014\u2013]|\.(?:\s|$)(?!\s*\d)|\s-\s)", re.IGNORECASE)
+_OPENING_YES_NO = _set_off("yes|no")
 
 
 def opening_verdict(rationale: str) -> str | None:

@@ -34,7 +34,8 @@ _ASIDE_WORDS = (
 )
 _ASIDE_OPENER = re.compile(rf"^[\W_]*(?:{_ASIDE_WORDS})", re.IGNORECASE)
 # "instead of" compares within the question ("the calories he would have burnt running 5 hours instead of 2")
-_INSTEAD = re.compile(r"\binstead\b(?!\s+of\b).*\bwould\b|\bwould\b.*\binstead\b(?!\s+of\b)", re.IGNORECASE)
+_INSTEAD = re.compile(r"\binstead\b(?!\s+of\b)", re.IGNORECASE)
+_WOULD = re.compile(r"\bwould\b", re.IGNORECASE)
 # A line that only heads a check ("Verification:", "### Check", "**Let's verify:**"): the lines under it are the
 # check, up to a line that concludes or heads something else. ("Let's verify." ends a sentence: in "The answer
 # should be 12. Let's verify. Jenny prints 175 pages ..." the working that follows is the rationale itself.)
@@ -57,7 +58,8 @@ def _heads_check(step: str) -> bool:
 def _is_remark(sentence: str) -> bool:
     """A check, an aside or a case instead of the one asked that does not conclude ("Note that the total is
     therefore 55." is read)."""
-    opens = _CHECK_OPENER.match(sentence) or _ASIDE_OPENER.match(sentence) or _INSTEAD.search(sentence)
+    instead = _INSTEAD.search(sentence) and _WOULD.search(sentence)
+    opens = _CHECK_OPENER.match(sentence) or _ASIDE_OPENER.match(sentence) or instead
     return bool(opens) and not CONCLUDING_WORDS.search(sentence)
 
 
